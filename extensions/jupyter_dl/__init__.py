@@ -1,0 +1,49 @@
+"""jupyter-dl: a deep-learning platform inside JupyterHub and JupyterLab.
+
+``import jupyter_dl as dl`` is the user's entry point (``dl.info()`` and, as the
+platform grows, ``dl.init``, ``dl.dataset``, ``dl.train``, ``dl.publish``). The
+names are resolved lazily so that importing the package, which every Jupyter
+server does to load the extension, costs next to nothing.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+try:
+    from ._version import __version__
+except ImportError:  # a source tree that was never built or installed
+    __version__ = "0.0.0"
+
+_API = {"info"}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _API:
+        from . import api
+
+        return getattr(api, name)
+    raise AttributeError(f"module 'jupyter_dl' has no attribute {name!r}")
+
+
+def _jupyter_server_extension_points() -> list[dict[str, Any]]:
+    from .app import JupyterDL
+
+    return [{"module": "jupyter_dl", "app": JupyterDL}]
+
+
+def _jupyter_labextension_paths() -> list[dict[str, str]]:
+    return [{"src": "labextension", "dest": "jupyter-dl"}]
+
+
+def load_ipython_extension(ipython: Any) -> None:
+    """``%load_ext jupyter_dl`` loads the notebook magics."""
+    from jupyter_dl_kernel import load_ipython_extension as load
+
+    load(ipython)
+
+
+def unload_ipython_extension(ipython: Any) -> None:
+    from jupyter_dl_kernel import unload_ipython_extension as unload
+
+    unload(ipython)

@@ -1,0 +1,76 @@
+"""The jupyter-server extension: the platform API inside every user server.
+
+Loading it must stay cheap (no SQLAlchemy, no deep-learning framework): the
+store is located and checked while the server starts, then opened and migrated
+on a worker thread once the event loop runs, so the server is ready as fast as
+it would be without the extension.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from jupyter_server.extension.application import ExtensionApp
+from tornado.ioloop import IOLoop
+from traitlets import Unicode
+
+from . import __version__
+from .errors import StoreUnavailable
+from .paths import DB_URL_ENV, resolve_db_url
+from .store import Store
+
+
+class JupyterDL(ExtensionApp):
+    """Serves ``/dl/api/...`` from the services over the platform store."""
+
+    name = "jupyter_dl"
+    description = "jupyter-dl: datasets, experiments, training and models in JupyterLab"
+    version = __version__
+    load_other_extensions = True
+
+    db_url = Unicode(
+        "",
+        help="""SQLAlchemy URL of the platform store.
+
+        Empty means $JUPYTER_DL_DB_URL when set, else an SQLite file under the Jupyter
+        data directory. Use a PostgreSQL URL to share runs, datasets and models
+        across a team. Kernels started by this server inherit the same store.""",
+    ).tag(config=True)
+
+    store: Store
+
+    def initialize_settings(self) -> None:
+        url = resolve_db_url(self.db_url)
+        self.store = Store(url, setting=f"c.JupyterDL.db_url (or ${DB_URL_ENV})")
+        # Kernels and training processes started from this server use the same store.
+        os.environ[DB_URL_ENV] = url
+        try:
+            self.store.check_location()
+        except StoreUnavailable as e:
+            self.log.error("jupyter-dl: %s", e.message)
+        from .platform_info import PlatformInfoService
+
+        self.settings.update(dl_store=self.store, dl_info_service=PlatformInfoService(self.store))
+
+    def initialize_handlers(self) -> None:
+        from .platform_info.handlers import default_handlers as info_handlers
+        from .web import NotFoundHandler, api_path
+
+        self.handlers.extend([*info_handlers, (api_path(".*"), NotFoundHandler)])
+
+    async def _start_jupyter_server_extension(self, serverapp: Any) -> None:
+        if self.store.error is None:
+            IOLoop.current().run_in_executor(None, self._open_store)
+
+    def _open_store(self) -> None:
+        try:
+            self.store.open()
+        except StoreUnavailable as e:
+            self.log.error("jupyter-dl: %s", e.message)
+        else:
+            self.log.info("jupyter-dl: store %s at revision %s", self.store.location,
+                          self.store.revision)
+
+    async def stop_extension(self) -> None:
+        self.store.close()

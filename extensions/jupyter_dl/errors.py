@@ -1,0 +1,45 @@
+"""Errors that services raise and handlers turn into JSON.
+
+Services never know about HTTP, but a user hitting a bad path through the REST
+API deserves the right status. Each error therefore carries a stable machine
+``code`` and the HTTP ``status`` it maps to; the base handler's ``write_error``
+is the one place that renders it as ``{"error": {"code", "message"}}``.
+"""
+
+from __future__ import annotations
+
+
+class PlatformError(Exception):
+    """Base class of every error a user of the platform may see."""
+
+    code = "platform_error"
+    status = 500
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+    def to_json(self) -> dict[str, dict[str, str]]:
+        """The body sent to API clients."""
+        return {"error": {"code": self.code, "message": self.message}}
+
+
+class BadRequest(PlatformError):
+    """The request itself is malformed; nothing was changed."""
+
+    code = "bad_request"
+    status = 400
+
+
+class NotFound(PlatformError):
+    """The named resource does not exist (or is not visible to the caller)."""
+
+    code = "not_found"
+    status = 404
+
+
+class StoreUnavailable(PlatformError):
+    """The platform store cannot be opened, so no data route can answer."""
+
+    code = "store_unavailable"
+    status = 503

@@ -1,0 +1,115 @@
+"""Collect the facts shown by ``GET /dl/api/info``, ``dl.info()`` and ``%dl_info``.
+
+All three hosts call this one service, so the sidebar, the notebook and the CLI
+can never disagree about the version, the store or the GPUs.
+"""
+
+from __future__ import annotations
+
+import html
+import platform
+import socket
+from importlib.metadata import PackageNotFoundError, version
+from typing import Any
+
+from .. import __version__
+from ..gpus import probe
+from ..errors import StoreUnavailable
+from ..store import Store
+
+
+class PlatformInfo(dict[str, Any]):
+    """The facts as a plain dict (JSON as served) that renders itself in notebooks."""
+
+    def _repr_html_(self) -> str:
+        store = self["store"]
+        gpus = self["gpus"]
+        gpu_rows = "".join(
+            f"<li>{html.escape(g['name'])} &middot; {_gib(g['memory_total'])}</li>" for g in gpus
+        ) or "<li>No GPUs visible</li>"
+        rows = [
+            ("Version", html.escape(self["version"])),
+            ("Store", html.escape(f"{store['backend']} · {store['location']}")),
+            ("Schema", html.escape(str(store["revision"] or ("error" if store.get("error") else "migrating")))),
+            ("GPUs", f"<ul style='margin:0;padding-left:1.2em'>{gpu_rows}</ul>"),
+            ("CUDA driver", html.escape(self["cuda_driver"] or "none")),
+            ("PyTorch", html.escape(self["torch"] or "not installed")),
+            ("Python", html.escape(self["python"])),
+            ("Host", html.escape(self["host"])),
+        ]
+        if store.get("error"):
+            rows.append(("Store error", html.escape(store["error"])))
+        body = "".join(
+            f"<tr><th style='text-align:left'>{k}</th><td style='text-align:left'>{v}</td></tr>"
+            for k, v in rows
+        )
+        return f"<table class='jupyter-dl-info'><caption>jupyter-dl</caption>{body}</table>"
+
+    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
+        printer.text(self.as_text())
+
+    def as_text(self) -> str:
+        """Aligned ``key: value`` lines for terminals and ``jupyter dl info``."""
+        store = self["store"]
+        gpus = self["gpus"]
+        lines = [
+            ("version", self["version"]),
+            ("store", f"{store['backend']} {store['location']}"),
+            ("schema", store["revision"] or "unavailable"),
+            ("gpus", ", ".join(f"{g['index']}: {g['name']} ({_gib(g['memory_total'])})"
+                               for g in gpus) or "none visible"),
+            ("cuda driver", self["cuda_driver"] or "none"),
+            ("torch", self["torch"] or "not installed"),
+            ("python", self["python"]),
+            ("host", self["host"]),
+        ]
+        if store.get("error"):
+            lines.append(("store error", store["error"]))
+        return "\n".join(f"{k + ':':<13}{v}" for k, v in lines)
+
+
+class PlatformInfoService:
+    """Reads facts from the store and the machine; never imports a DL framework."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+
+    def info(self) -> PlatformInfo:
+        """The current facts; GPU memory is read fresh on every call."""
+        gpus = probe()
+        return PlatformInfo(
+            version=__version__,
+            store=self._store_facts(),
+            gpus=[gpu.to_json() for gpu in gpus.gpus],
+            cuda_driver=gpus.driver,
+            torch=_installed_version("torch"),
+            python=platform.python_version(),
+            host=socket.gethostname(),
+        )
+
+    def _store_facts(self) -> dict[str, Any]:
+        if not self.store.ready:
+            try:
+                self.store.open()
+            except StoreUnavailable:
+                pass  # described below: the error names the path and the setting
+        facts = self.store.describe()
+        if self.store.ready:
+            from ..store.models import StoreMeta
+
+            with self.store.session() as session:
+                meta = {row.key: row.value for row in session.query(StoreMeta)}
+            facts["id"] = meta.get("store_id")
+            facts["created_at"] = meta.get("created_at")
+        return facts
+
+
+def _installed_version(distribution: str) -> str | None:
+    try:
+        return version(distribution)
+    except PackageNotFoundError:
+        return None
+
+
+def _gib(n: int) -> str:
+    return f"{n / 2**30:.1f} GiB"

@@ -1,0 +1,82 @@
+"""What every platform route shares: authentication, JSON errors, paths.
+
+Handlers stay a few lines each: read the request, call one service method,
+``finish`` JSON. Errors are raised by services as ``PlatformError`` and turned
+into ``{"error": {"code", "message"}}`` here, in one place, with the status the
+error names. Nothing reaches a client as a traceback.
+"""
+
+from __future__ import annotations
+
+from http import HTTPStatus
+from typing import Any
+
+from jupyter_server.base.handlers import APIHandler
+from jupyter_server.extension.handler import ExtensionHandlerMixin
+from tornado import web
+
+from .errors import BadRequest, PlatformError
+
+API_PREFIX = "dl/api"
+
+_CODES = {
+    400: "bad_request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    409: "conflict",
+    503: "store_unavailable",
+}
+
+
+def api_path(*parts: str) -> str:
+    """A route pattern under the platform prefix, e.g. ``api_path("info")``."""
+    return "/".join([f"/{API_PREFIX}", *parts])
+
+
+class PlatformHandler(ExtensionHandlerMixin, APIHandler):  # type: ignore[misc]
+    """Base of every ``/dl/api`` handler."""
+
+    def write_error(self, status_code: int, **kwargs: Any) -> None:
+        error = _exception(kwargs)
+        if isinstance(error, PlatformError):
+            self.set_status(error.status)
+            body = error.to_json()
+        else:
+            code = _CODES.get(status_code, "internal_error")
+            if isinstance(error, web.HTTPError) and error.log_message and status_code < 500:
+                message = error.log_message % error.args if error.args else error.log_message
+            else:
+                message = HTTPStatus(status_code).phrase
+            body = {"error": {"code": code, "message": message}}
+        self.set_header("Content-Type", "application/json")
+        self.finish(body)
+
+    def log_exception(self, typ: Any, value: Any, tb: Any) -> None:
+        # A user's bad request is not a server fault: no traceback in the log.
+        if isinstance(value, PlatformError):
+            self.log.warning("%s %s: %s", self.request.method, self.request.uri, value.message)
+        else:
+            super().log_exception(typ, value, tb)
+
+    def get_json_body(self) -> Any:
+        """The request body as JSON; a malformed body is a 400 naming the problem."""
+        try:
+            return super().get_json_body()
+        except web.HTTPError as e:
+            raise BadRequest("the request body is not valid JSON") from e
+
+
+class NotFoundHandler(PlatformHandler):
+    """Any unknown ``/dl/api`` path: a JSON 404 instead of the HTML page."""
+
+    def _not_found(self, *args: str) -> None:
+        raise web.HTTPError(404, "no platform route at %s", self.request.path)
+
+    get = post = put = patch = delete = web.authenticated(_not_found)
+
+
+def _exception(kwargs: dict[str, Any]) -> BaseException | None:
+    exc_info = kwargs.get("exc_info")
+    return exc_info[1] if exc_info else None
