@@ -9,7 +9,7 @@ os.environ.setdefault("WANDB_MODE", "disabled")
 
 
 @pytest.fixture(autouse=True)
-def _isolated_store(tmp_path_factory, monkeypatch):
+def store_url(tmp_path_factory, monkeypatch):
     """Each test gets its own store unless it configures one itself."""
     url = f"sqlite:///{tmp_path_factory.mktemp('store') / 'jupyter_dl.sqlite'}"
     monkeypatch.setenv("JUPYTER_DL_DB_URL", url)

@@ -11,9 +11,11 @@ from __future__ import annotations
 from typing import Any
 
 try:
-    from ._version import __version__
+    from ._version import __version__  # written by the build
 except ImportError:  # a source tree that was never built or installed
     __version__ = "0.0.0"
+
+__all__ = ["__version__", "info"]
 
 _API = {"info"}
 

@@ -7,8 +7,8 @@ through ``JUPYTER_DL_DB_URL``), so they work with or without a running server.
 
 from __future__ import annotations
 
-from .platform_info import PlatformInfo, PlatformInfoService
 from .paths import DB_URL_ENV, resolve_db_url
+from .platform_info import PlatformInfo, PlatformInfoService
 from .store import Store
 
 _store: Store | None = None

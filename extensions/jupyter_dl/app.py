@@ -69,8 +69,9 @@ class JupyterDL(ExtensionApp):
         except StoreUnavailable as e:
             self.log.error("jupyter-dl: %s", e.message)
         else:
-            self.log.info("jupyter-dl: store %s at revision %s", self.store.location,
-                          self.store.revision)
+            self.log.info(
+                "jupyter-dl: store %s at revision %s", self.store.location, self.store.revision
+            )
 
     async def stop_extension(self) -> None:
         self.store.close()

@@ -31,7 +31,8 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=__version__)
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     commands.add_parser(
-        "hub", add_help=False,
+        "hub",
+        add_help=False,
         help="run the embedded JupyterHub on this machine (see 'jupyter dl hub --help')",
     )
     info = commands.add_parser("info", help="show version, store and visible GPUs")

@@ -48,8 +48,13 @@ def probe() -> GpuReport:
         nvml.nvmlShutdown()
     chosen = _apply_visible_devices(devices, os.environ.get("CUDA_VISIBLE_DEVICES"))
     gpus = [
-        Gpu(index=i, uuid=d.uuid, name=d.name, memory_total=d.memory_total,
-            memory_used=d.memory_used)
+        Gpu(
+            index=i,
+            uuid=d.uuid,
+            name=d.name,
+            memory_total=d.memory_total,
+            memory_used=d.memory_used,
+        )
         for i, d in enumerate(chosen)
     ]
     return GpuReport(driver=driver, gpus=gpus)
@@ -96,13 +101,15 @@ def _nvml_devices(nvml: Any) -> list[Gpu]:
     for i in range(nvml.nvmlDeviceGetCount()):
         handle = nvml.nvmlDeviceGetHandleByIndex(i)
         memory = nvml.nvmlDeviceGetMemoryInfo(handle)
-        devices.append(Gpu(
-            index=i,
-            uuid=_text(nvml.nvmlDeviceGetUUID(handle)),
-            name=_text(nvml.nvmlDeviceGetName(handle)),
-            memory_total=int(memory.total),
-            memory_used=int(memory.used),
-        ))
+        devices.append(
+            Gpu(
+                index=i,
+                uuid=_text(nvml.nvmlDeviceGetUUID(handle)),
+                name=_text(nvml.nvmlDeviceGetName(handle)),
+                memory_total=int(memory.total),
+                memory_used=int(memory.used),
+            )
+        )
     return devices
 
 

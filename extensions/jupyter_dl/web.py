@@ -35,7 +35,7 @@ def api_path(*parts: str) -> str:
     return "/".join([f"/{API_PREFIX}", *parts])
 
 
-class PlatformHandler(ExtensionHandlerMixin, APIHandler):  # type: ignore[misc]
+class PlatformHandler(ExtensionHandlerMixin, APIHandler):
     """Base of every ``/dl/api`` handler."""
 
     def write_error(self, status_code: int, **kwargs: Any) -> None:

@@ -10,21 +10,21 @@ from IPython.display import display
 
 
 @magics_class
-class PlatformMagics(Magics):  # type: ignore[misc]
+class PlatformMagics(Magics):
     """``%dl_info`` and, as the platform grows, the other ``%dl_*`` magics."""
 
-    @magic_arguments()  # type: ignore[untyped-decorator]
+    @magic_arguments()
     @argument("--json", action="store_true", help="return the facts as a dict instead")
-    @line_magic  # type: ignore[untyped-decorator]
+    @line_magic
     def dl_info(self, line: str) -> Any:
         """Show the platform facts: version, store, visible GPUs, versions.
 
         The same facts as ``dl.info()`` and the Deep Learning sidebar.
         """
-        import jupyter_dl
+        from jupyter_dl.api import info
 
         args = parse_argstring(self.dl_info, line)
-        facts = jupyter_dl.info()
+        facts = info()
         if args.json:
             return dict(facts)
         display(facts)

@@ -22,14 +22,14 @@ def test_load_ext_registers_dl_info(shell):
     assert "dl_info" in shell.magics_manager.magics["line"]
 
 
-def test_dl_info_displays_the_facts(shell, _isolated_store):
+def test_dl_info_displays_the_facts(shell, store_url):
     shell.run_line_magic("load_ext", "jupyter_dl")
     with capture_output() as captured:
         shell.run_line_magic("dl_info", "")
     (output,) = captured.outputs
     html = output.data["text/html"]
     assert jupyter_dl.__version__ in html
-    assert _isolated_store.removeprefix("sqlite:///") in html
+    assert store_url.removeprefix("sqlite:///") in html
     assert "No GPUs visible" in html or "GiB" in html
     assert jupyter_dl.__version__ in output.data["text/plain"]
 
@@ -48,7 +48,7 @@ def test_unload_removes_the_magics(shell):
     shell.run_line_magic("load_ext", "jupyter_dl")
 
 
-def test_magics_in_a_real_kernel(_isolated_store):
+def test_magics_in_a_real_kernel(store_url):
     from jupyter_client.manager import start_new_kernel
 
     km, kc = start_new_kernel(kernel_name="python3")
@@ -61,7 +61,7 @@ def test_magics_in_a_real_kernel(_isolated_store):
         )
         stream = "".join(o["text"] for o in outputs if o["msg_type"] == "stream")
         store = json.loads(stream)
-        assert store["location"] == _isolated_store.removeprefix("sqlite:///")
+        assert store["location"] == store_url.removeprefix("sqlite:///")
         assert store["id"] == jupyter_dl.info()["store"]["id"]
     finally:
         kc.stop_channels()

@@ -4,8 +4,8 @@ pytest_plugins = ["pytest_jupyter.jupyter_server"]
 
 
 @pytest.fixture
-def jp_server_config(_isolated_store):
+def jp_server_config(store_url):
     return {
         "ServerApp": {"jpserver_extensions": {"jupyter_dl": True}},
-        "JupyterDL": {"db_url": _isolated_store},
+        "JupyterDL": {"db_url": store_url},
     }

@@ -25,7 +25,10 @@ def test_loading_the_extension_imports_no_heavy_library(tmp_path):
     env_home = {"JUPYTER_CONFIG_DIR": str(tmp_path / "config"), "HOME": str(tmp_path)}
     out = subprocess.run(
         [sys.executable, "-c", SCRIPT, json.dumps(HEAVY)],
-        capture_output=True, text=True, timeout=120, check=True,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
         env={**_env(), **env_home},
     ).stdout
     result = json.loads(out.strip().splitlines()[-1])

@@ -22,14 +22,14 @@ async def _ready_info(jp_fetch):
     raise AssertionError(f"store never became ready: {facts['store']}")
 
 
-async def test_info_reports_version_store_and_gpus(jp_fetch, _isolated_store):
+async def test_info_reports_version_store_and_gpus(jp_fetch, store_url):
     response, facts = await _ready_info(jp_fetch)
     assert response.code == 200
     assert response.headers["Content-Type"].startswith("application/json")
     validate(facts, "Info")
     assert facts["version"] == jupyter_dl.__version__
     assert facts["store"]["backend"] == "sqlite"
-    assert facts["store"]["location"] == _isolated_store.removeprefix("sqlite:///")
+    assert facts["store"]["location"] == store_url.removeprefix("sqlite:///")
     assert facts["store"]["revision"] == "0001"
     assert isinstance(facts["gpus"], list)
 
@@ -68,4 +68,3 @@ async def test_unsupported_method_is_a_json_405(jp_fetch):
     validate(body, "Error")
     assert body["error"]["code"] == "method_not_allowed"
     assert "Traceback" not in e.value.response.body.decode()
-

@@ -9,12 +9,13 @@ from __future__ import annotations
 import html
 import platform
 import socket
+from contextlib import suppress
 from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
 from .. import __version__
-from ..gpus import probe
 from ..errors import StoreUnavailable
+from ..gpus import probe
 from ..store import Store
 
 
@@ -24,13 +25,17 @@ class PlatformInfo(dict[str, Any]):
     def _repr_html_(self) -> str:
         store = self["store"]
         gpus = self["gpus"]
-        gpu_rows = "".join(
-            f"<li>{html.escape(g['name'])} &middot; {_gib(g['memory_total'])}</li>" for g in gpus
-        ) or "<li>No GPUs visible</li>"
+        gpu_rows = (
+            "".join(
+                f"<li>{html.escape(g['name'])} &middot; {_gib(g['memory_total'])}</li>"
+                for g in gpus
+            )
+            or "<li>No GPUs visible</li>"
+        )
         rows = [
             ("Version", html.escape(self["version"])),
             ("Store", html.escape(f"{store['backend']} · {store['location']}")),
-            ("Schema", html.escape(str(store["revision"] or ("error" if store.get("error") else "migrating")))),
+            ("Schema", html.escape(_revision(store))),
             ("GPUs", f"<ul style='margin:0;padding-left:1.2em'>{gpu_rows}</ul>"),
             ("CUDA driver", html.escape(self["cuda_driver"] or "none")),
             ("PyTorch", html.escape(self["torch"] or "not installed")),
@@ -55,9 +60,12 @@ class PlatformInfo(dict[str, Any]):
         lines = [
             ("version", self["version"]),
             ("store", f"{store['backend']} {store['location']}"),
-            ("schema", store["revision"] or "unavailable"),
-            ("gpus", ", ".join(f"{g['index']}: {g['name']} ({_gib(g['memory_total'])})"
-                               for g in gpus) or "none visible"),
+            ("schema", _revision(store)),
+            (
+                "gpus",
+                ", ".join(f"{g['index']}: {g['name']} ({_gib(g['memory_total'])})" for g in gpus)
+                or "none visible",
+            ),
             ("cuda driver", self["cuda_driver"] or "none"),
             ("torch", self["torch"] or "not installed"),
             ("python", self["python"]),
@@ -89,10 +97,9 @@ class PlatformInfoService:
 
     def _store_facts(self) -> dict[str, Any]:
         if not self.store.ready:
-            try:
+            # An unusable store is described below, naming the path and the setting.
+            with suppress(StoreUnavailable):
                 self.store.open()
-            except StoreUnavailable:
-                pass  # described below: the error names the path and the setting
         facts = self.store.describe()
         if self.store.ready:
             from ..store.models import StoreMeta
@@ -113,3 +120,9 @@ def _installed_version(distribution: str) -> str | None:
 
 def _gib(n: int) -> str:
     return f"{n / 2**30:.1f} GiB"
+
+
+def _revision(store: dict[str, Any]) -> str:
+    if store["revision"]:
+        return str(store["revision"])
+    return "unavailable" if store.get("error") else "migrating"

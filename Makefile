@@ -1,0 +1,78 @@
+# jupyter-dl: `make run` starts the embedded hub, `make test` runs the whole suite.
+# Everything the project needs is installed from here, into .venv and the repo.
+
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+PIP := $(PY) -m pip
+JLPM := $(VENV)/bin/jlpm
+HUB_PORT ?= 8000
+HUB_IP ?= 127.0.0.1
+# The CPU build of PyTorch; any looser pin lets pip pull GBs of CUDA wheels.
+TORCH_PIN := torch==2.13.0
+
+export DVC_NO_ANALYTICS := 1
+export WANDB_MODE := disabled
+export PIP_DISABLE_PIP_VERSION_CHECK := 1
+
+STAMP := $(VENV)/.jupyter-dl-installed
+INSTALL_INPUTS := pyproject.toml labextension/package.json labextension/yarn.lock \
+	hub_config/package.json hub_config/package-lock.json
+
+.PHONY: help install run test test-server test-hub test-ui lint bench system-deps clean
+
+help:
+	@echo "make run    - install into $(VENV) and start the embedded hub on http://$(HUB_IP):$(HUB_PORT)"
+	@echo "make test   - install test dependencies and run lint plus the whole suite"
+	@echo "make lint   - ruff, mypy, eslint and prettier"
+	@echo "make bench  - run the benchmarks in benchmarks/"
+
+$(PY):
+	$(PYTHON) -m venv $(VENV)
+	$(PIP) install --quiet --upgrade pip
+
+$(STAMP): $(PY) $(INSTALL_INPUTS)
+	$(PIP) install --quiet $(TORCH_PIN)
+	$(PIP) install --quiet -e ".[test,lint]"
+	npm ci --prefix hub_config --no-audit --no-fund --loglevel=error
+	ln -sf "$(CURDIR)/hub_config/node_modules/.bin/configurable-http-proxy" $(VENV)/bin/configurable-http-proxy
+	touch $@
+
+install: $(STAMP)
+
+run: install
+	$(VENV)/bin/jupyter-dl hub --ip $(HUB_IP) --port $(HUB_PORT)
+
+# Debian packages the browser tests need; installed once, skipped when present.
+system-deps:
+	@command -v chromium >/dev/null || { \
+		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+		$$SUDO apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null; }
+
+lint: install
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
+	cd labextension && ../$(JLPM) lint:check
+
+# Server and kernel tests use jupyter-server's fixtures; the hub and the browser
+# tests drive real processes with their own event loops: separate pytest runs.
+test-server: install
+	$(PY) -m pytest tests/server tests/kernel
+
+test-hub: install
+	$(PY) -m pytest tests/hub
+
+test-ui: install system-deps
+	$(PY) -m pytest tests/ui
+
+test: lint test-server test-hub test-ui
+
+bench: install
+	$(PY) benchmarks/server_start.py
+
+clean:
+	rm -rf $(VENV) labextension/node_modules labextension/lib extensions/jupyter_dl/labextension \
+		hub_config/node_modules .state test-output
