@@ -1,0 +1,71 @@
+/**
+ * The jupyter-dl JupyterLab extension: one plugin that adds the Deep Learning
+ * sidebar to the left area, its command, and its place in the saved layout.
+ */
+import {
+  ILayoutRestorer,
+  JupyterFrontEnd,
+  JupyterFrontEndPlugin
+} from '@jupyterlab/application';
+import { ICommandPalette } from '@jupyterlab/apputils';
+import { ITranslator, nullTranslator } from '@jupyterlab/translation';
+
+import { deepLearningIcon } from './icons';
+import { PlatformInfoModel } from './model';
+import { DeepLearningSidebar } from './sidebar';
+import { CommandIDs, SIDEBAR_ID } from './tokens';
+
+export { PlatformAPIError, requestAPI } from './handler';
+export { PlatformInfoModel } from './model';
+export { DeepLearningSidebar } from './sidebar';
+export * from './tokens';
+
+/**
+ * Where the sidebar sits among the left-area tabs (the file browser is 100,
+ * running sessions 200, the table of contents 400).
+ */
+const SIDEBAR_RANK = 600;
+
+const plugin: JupyterFrontEndPlugin<void> = {
+  id: 'jupyter-dl:plugin',
+  description:
+    'Adds the Deep Learning sidebar showing the platform version, store and GPUs.',
+  autoStart: true,
+  optional: [ILayoutRestorer, ICommandPalette, ITranslator],
+  activate: (
+    app: JupyterFrontEnd,
+    restorer: ILayoutRestorer | null,
+    palette: ICommandPalette | null,
+    translator: ITranslator | null
+  ): void => {
+    translator = translator ?? nullTranslator;
+    const trans = translator.load('jupyter_dl');
+
+    const model = new PlatformInfoModel();
+    const sidebar = new DeepLearningSidebar({ model, translator });
+    app.shell.add(sidebar, 'left', { rank: SIDEBAR_RANK });
+    if (restorer) {
+      restorer.add(sidebar, SIDEBAR_ID);
+    }
+
+    app.commands.addCommand(CommandIDs.openSidebar, {
+      label: trans.__('Open Deep Learning Sidebar'),
+      caption: trans.__(
+        'Show the platform version, store and GPUs of this server'
+      ),
+      icon: deepLearningIcon,
+      describedBy: { args: { type: 'object', properties: {} } },
+      execute: () => {
+        app.shell.activateById(sidebar.id);
+      }
+    });
+    if (palette) {
+      palette.addItem({
+        command: CommandIDs.openSidebar,
+        category: trans.__('Deep Learning')
+      });
+    }
+  }
+};
+
+export default plugin;
