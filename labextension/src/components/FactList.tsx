@@ -31,6 +31,19 @@ export interface IFact {
   wrap?: boolean;
 }
 
+/**
+ * A path with a line-break opportunity after each separator, so a wrapped
+ * path breaks between directories rather than inside a name.
+ */
+function breakable(value: string): React.ReactNode[] {
+  return value.split(/(?<=[/\\])/).map((part, index) => (
+    <React.Fragment key={index}>
+      {index > 0 && <wbr />}
+      {part}
+    </React.Fragment>
+  ));
+}
+
 export function FactList(props: { facts: IFact[] }): JSX.Element {
   return (
     <dl className="jp-DLSidebar-facts">
@@ -47,7 +60,11 @@ export function FactList(props: { facts: IFact[] }): JSX.Element {
             data-testid={fact.testId}
             title={fact.title ?? fact.value ?? undefined}
           >
-            {fact.value ?? fact.missing ?? '—'}
+            {fact.value === null
+              ? (fact.missing ?? '—')
+              : fact.wrap
+                ? breakable(fact.value)
+                : fact.value}
           </dd>
         </div>
       ))}
