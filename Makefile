@@ -6,12 +6,13 @@ PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 PIP := $(PY) -m pip
-JLPM := $(VENV)/bin/jlpm
 HUB_PORT ?= 8000
 HUB_IP ?= 127.0.0.1
 # The CPU build of PyTorch; any looser pin lets pip pull GBs of CUDA wheels.
 TORCH_PIN := torch==2.13.0
 
+# The extension's package.json scripts call jlpm and jupyter-builder from the venv.
+export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 export DVC_NO_ANALYTICS := 1
 export WANDB_MODE := disabled
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
@@ -35,6 +36,8 @@ $(PY):
 $(STAMP): $(PY) $(INSTALL_INPUTS)
 	$(PIP) install --quiet $(TORCH_PIN)
 	$(PIP) install --quiet -e ".[test,lint]"
+	# Link the built extension instead of the installed copy, so rebuilds show on reload.
+	$(VENV)/bin/jupyter labextension develop --overwrite . >/dev/null
 	npm ci --prefix hub_config --no-audit --no-fund --loglevel=error
 	ln -sf "$(CURDIR)/hub_config/node_modules/.bin/configurable-http-proxy" $(VENV)/bin/configurable-http-proxy
 	touch $@
@@ -55,7 +58,7 @@ lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
-	cd labextension && ../$(JLPM) lint:check
+	cd labextension && jlpm install --immutable >/dev/null && jlpm lint:check
 
 # Server and kernel tests use jupyter-server's fixtures; the hub and the browser
 # tests drive real processes with their own event loops: separate pytest runs.
