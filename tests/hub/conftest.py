@@ -2,21 +2,14 @@
 
 from __future__ import annotations
 
-import subprocess
 from collections.abc import Iterator
 
 import pytest
 
-from .running_hub import RunningHub, start_hub
+from .running_hub import RunningHub, hub_running
 
 
 @pytest.fixture(scope="module")
 def hub(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningHub]:
-    running = start_hub(tmp_path_factory.mktemp("hub"))
-    try:
+    with hub_running(tmp_path_factory.mktemp("hub")) as running:
         yield running
-    finally:
-        try:
-            running.stop()
-        except subprocess.TimeoutExpired:
-            running.kill()

@@ -15,6 +15,8 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -145,3 +147,16 @@ def _wait_until_up(hub: RunningHub) -> None:
             pass
         time.sleep(0.2)
     raise RuntimeError(f"hub did not answer within {STARTUP_TIMEOUT}s:\n{hub.log()}")
+
+
+@contextmanager
+def hub_running(root: Path) -> Iterator[RunningHub]:
+    """A started hub for the block, stopped (or killed, if stopping fails) afterwards."""
+    running = start_hub(root)
+    try:
+        yield running
+    finally:
+        try:
+            running.stop()
+        except subprocess.TimeoutExpired:
+            running.kill()

@@ -9,7 +9,6 @@ test-output/ui/ at the repository root.
 from __future__ import annotations
 
 import shutil
-import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -17,7 +16,7 @@ import pytest
 from playwright.sync_api import Browser, Page, sync_playwright
 from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
-from ..hub.running_hub import RunningHub, start_hub
+from ..hub.running_hub import RunningHub, hub_running
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -44,17 +43,11 @@ def output_dir() -> Path:
     return OUTPUT_DIR
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def hub(tmp_path_factory: pytest.TempPathFactory, output_dir: Path) -> Iterator[RunningHub]:
-    running = start_hub(tmp_path_factory.mktemp("ui-hub"))
-    try:
+    with hub_running(tmp_path_factory.mktemp("ui-hub")) as running:
         yield running
-    finally:
-        try:
-            running.stop()
-        except subprocess.TimeoutExpired:
-            running.kill()
-        shutil.copyfile(running.log_file, output_dir / "hub.log")
+    shutil.copyfile(running.log_file, output_dir / "hub.log")
 
 
 @pytest.fixture(scope="session")
@@ -69,7 +62,7 @@ def browser() -> Iterator[Browser]:
             chromium.close()
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def lab(browser: Browser, hub: RunningHub) -> Iterator[Page]:
     """The demo user's JupyterLab, reached the way a person does: log in, get a server."""
     context = browser.new_context(viewport=VIEWPORT)

@@ -25,18 +25,19 @@ class PlatformInfo(dict[str, Any]):
     def _repr_html_(self) -> str:
         store = self["store"]
         gpus = self["gpus"]
-        gpu_rows = (
-            "".join(
-                f"<li>{html.escape(g['name'])} &middot; {_gib(g['memory_total'])}</li>"
-                for g in gpus
-            )
-            or "<li>No GPUs visible</li>"
+        gpu_items = "".join(
+            f"<li>{html.escape(g['name'])} &middot; {_gib(g['memory_total'])}</li>" for g in gpus
+        )
+        gpu_cell = (
+            f"<ul style='margin:0;padding-left:1.2em'>{gpu_items}</ul>"
+            if gpus
+            else "No GPUs visible"
         )
         rows = [
             ("Version", html.escape(self["version"])),
             ("Store", html.escape(f"{store['backend']} · {store['location']}")),
             ("Schema", html.escape(_revision(store))),
-            ("GPUs", f"<ul style='margin:0;padding-left:1.2em'>{gpu_rows}</ul>"),
+            ("GPUs", gpu_cell),
             ("CUDA driver", html.escape(self["cuda_driver"] or "none")),
             ("PyTorch", html.escape(self["torch"] or "not installed")),
             ("Python", html.escape(self["python"])),
