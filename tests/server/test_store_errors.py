@@ -27,3 +27,12 @@ async def test_broken_store_is_named_in_info(jp_fetch, tmp_path):
     assert str(tmp_path / "not-a-dir") in store["error"]
     assert "c.JupyterDL.db_url" in store["error"]
     assert "Traceback" not in store["error"]
+
+
+async def test_broken_store_is_logged_at_start_without_traceback(capfd, jp_serverapp, tmp_path):
+    log = capfd.readouterr().err
+    (line,) = [line for line in log.splitlines() if "jupyter-dl:" in line]
+    assert line.startswith("[E ")
+    assert f"{tmp_path / 'not-a-dir'} is a file" in line
+    assert "c.JupyterDL.db_url" in line
+    assert "Traceback" not in log

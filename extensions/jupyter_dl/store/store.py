@@ -80,6 +80,9 @@ class Store:
         if path is None:
             return
         parent = path.parent
+        blocker = next((p for p in (parent, *parent.parents) if p.exists()), None)
+        if blocker is not None and not blocker.is_dir():
+            self._fail(f"{blocker} is a file, so the store {path} cannot be created under it")
         try:
             parent.mkdir(parents=True, exist_ok=True)
         except OSError as e:
