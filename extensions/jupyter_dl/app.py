@@ -13,11 +13,11 @@ from typing import Any
 
 from jupyter_server.extension.application import ExtensionApp
 from tornado.ioloop import IOLoop
-from traitlets import Unicode
+from traitlets import Float, Unicode
 
 from . import __version__
 from .errors import StoreUnavailable
-from .paths import DB_URL_ENV, resolve_db_url
+from .paths import ARTIFACTS_ENV, DB_URL_ENV, resolve_artifacts_dir, resolve_db_url
 from .store import Store
 
 
@@ -38,26 +38,52 @@ class JupyterDL(ExtensionApp):
         across a team. Kernels started by this server inherit the same store.""",
     ).tag(config=True)
 
+    artifacts_dir = Unicode(
+        "",
+        help="""Directory for run artifacts (checkpoints, notebook snapshots, files).
+
+        Empty means $JUPYTER_DL_ARTIFACTS_DIR when set, else an ``artifacts`` folder
+        beside an SQLite store, else under the Jupyter data directory.""",
+    ).tag(config=True)
+
+    heartbeat_timeout = Float(
+        120.0,
+        help="""Seconds a running run may stay silent before it is marked crashed.
+
+        Loggers send a heartbeat with every flush (at least every few seconds); runs
+        of a dead process on this host are marked crashed at once.""",
+    ).tag(config=True)
+
     store: Store
 
     def initialize_settings(self) -> None:
         url = resolve_db_url(self.db_url)
         self.store = Store(url, setting=f"c.JupyterDL.db_url (or ${DB_URL_ENV})")
+        artifacts = resolve_artifacts_dir(url, self.artifacts_dir)
         # Kernels and training processes started from this server use the same store.
         os.environ[DB_URL_ENV] = url
+        os.environ[ARTIFACTS_ENV] = str(artifacts)
         try:
             self.store.check_location()
         except StoreUnavailable as e:
             self.log.error("jupyter-dl: %s", e.message)
         from .platform_info import PlatformInfoService
+        from .tracking.service import TrackingService
 
-        self.settings.update(dl_store=self.store, dl_info_service=PlatformInfoService(self.store))
+        self.settings.update(
+            dl_store=self.store,
+            dl_info_service=PlatformInfoService(self.store),
+            dl_tracking=TrackingService(self.store, artifacts, self.heartbeat_timeout),
+        )
 
     def initialize_handlers(self) -> None:
         from .platform_info.handlers import default_handlers as info_handlers
+        from .tracking.handlers import default_handlers as tracking_handlers
         from .web import NotFoundHandler, api_path
 
-        self.handlers.extend([*info_handlers, (api_path(".*"), NotFoundHandler)])
+        self.handlers.extend(
+            [*info_handlers, *tracking_handlers, (api_path(".*"), NotFoundHandler)]
+        )
 
     async def _start_jupyter_server_extension(self, serverapp: Any) -> None:
         if self.store.error is None:

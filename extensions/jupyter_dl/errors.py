@@ -38,6 +38,20 @@ class NotFound(PlatformError):
     status = 404
 
 
+class Conflict(PlatformError):
+    """The request contradicts the resource's state (e.g. logging to a finished run)."""
+
+    code = "conflict"
+    status = 409
+
+
+class PayloadTooLarge(PlatformError):
+    """The body is larger than the route accepts; send it in smaller parts."""
+
+    code = "payload_too_large"
+    status = 413
+
+
 class StoreUnavailable(PlatformError):
     """The platform store cannot be opened, so no data route can answer."""
 

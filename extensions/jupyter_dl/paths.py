@@ -12,6 +12,7 @@ import os
 from pathlib import Path
 
 DB_URL_ENV = "JUPYTER_DL_DB_URL"
+ARTIFACTS_ENV = "JUPYTER_DL_ARTIFACTS_DIR"
 
 
 def default_data_dir() -> Path:
@@ -29,3 +30,15 @@ def default_db_url() -> str:
 def resolve_db_url(configured: str = "") -> str:
     """The store URL in force: configuration, then the environment, then the default."""
     return configured or os.environ.get(DB_URL_ENV) or default_db_url()
+
+
+def resolve_artifacts_dir(db_url: str, configured: str = "") -> Path:
+    """Where run artifacts live: configuration, ``$JUPYTER_DL_ARTIFACTS_DIR``, else beside
+    an SQLite store (so a store and its files move together), else the data dir."""
+    explicit = configured or os.environ.get(ARTIFACTS_ENV)
+    if explicit:
+        return Path(explicit).expanduser()
+    from .store import sqlite_path
+
+    db_file = sqlite_path(db_url)
+    return (db_file.parent if db_file else default_data_dir()) / "artifacts"

@@ -26,6 +26,7 @@ _CODES = {
     404: "not_found",
     405: "method_not_allowed",
     409: "conflict",
+    413: "payload_too_large",
     503: "store_unavailable",
 }
 
@@ -59,6 +60,16 @@ class PlatformHandler(ExtensionHandlerMixin, APIHandler):
             self.log.warning("%s %s: %s", self.request.method, self.request.uri, value.message)
         else:
             super().log_exception(typ, value, tb)
+
+    def int_argument(self, name: str, default: int | None = None) -> int | None:
+        """An integer query argument; a malformed one is a 400 naming it."""
+        raw = self.get_query_argument(name, None)
+        if raw is None or raw == "":
+            return default
+        try:
+            return int(raw)
+        except ValueError:
+            raise BadRequest(f"{name} must be an integer, not {raw!r}") from None
 
     def get_json_body(self) -> Any:
         """The request body as JSON; a malformed body is a 400 naming the problem."""

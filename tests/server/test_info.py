@@ -7,6 +7,7 @@ import pytest
 from tornado.httpclient import HTTPClientError
 
 import jupyter_dl
+from jupyter_dl.store import head_revision
 
 from .openapi import validate
 
@@ -30,7 +31,7 @@ async def test_info_reports_version_store_and_gpus(jp_fetch, store_url):
     assert facts["version"] == jupyter_dl.__version__
     assert facts["store"]["backend"] == "sqlite"
     assert facts["store"]["location"] == store_url.removeprefix("sqlite:///")
-    assert facts["store"]["revision"] == "0001"
+    assert facts["store"]["revision"] == head_revision()
     assert isinstance(facts["gpus"], list)
 
 

@@ -15,7 +15,7 @@ def _routes() -> set[str]:
     for pattern, *_ in app.handlers:
         path = pattern.removeprefix(f"/{API_PREFIX}")
         if path != "/.*":  # the JSON 404 for unknown paths
-            routes.add(re.sub(r"\(\?P<(\w+)>[^)]*\)", r"{\1}", path))
+            routes.add(re.sub(r"\(\?P<(\w+)>[^)]*\)", r"{\1}", path).replace("\\.", "."))
     return routes
 
 

@@ -7,8 +7,22 @@ autogenerate sees one metadata.
 from __future__ import annotations
 
 from datetime import datetime, timezone
+from typing import Any
 
-from sqlalchemy import DateTime, String
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
@@ -28,3 +42,142 @@ class StoreMeta(Base):
     key: Mapped[str] = mapped_column(String(64), primary_key=True)
     value: Mapped[str] = mapped_column(String(512))
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class Project(Base):
+    """A named group of runs, the unit people browse and (later) share."""
+
+    __tablename__ = "dl_projects"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(128), unique=True)
+    owner: Mapped[str | None] = mapped_column(String(128))
+    created_at: Mapped[float] = mapped_column(Float)
+
+
+class Run(Base):
+    """One tracked execution: its settings, outcome, and where it ran.
+
+    Times are UNIX seconds (floats): portable across databases and cheap to sort.
+    """
+
+    __tablename__ = "dl_runs"
+    __table_args__ = (Index("ix_dl_runs_project_created", "project_id", "created_at"),)
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("dl_projects.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(256))
+    status: Mapped[str] = mapped_column(String(16), index=True)
+    created_at: Mapped[float] = mapped_column(Float)
+    ended_at: Mapped[float | None] = mapped_column(Float)
+    heartbeat_at: Mapped[float | None] = mapped_column(Float)
+    exit_code: Mapped[int | None] = mapped_column(Integer)
+    config: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    summary: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    tags: Mapped[list[str]] = mapped_column(JSON, default=list)
+    notes: Mapped[str] = mapped_column(Text, default="")
+    system: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    archived: Mapped[bool] = mapped_column(Boolean, default=False)
+    owner: Mapped[str | None] = mapped_column(String(128))
+    host: Mapped[str | None] = mapped_column(String(256))
+    pid: Mapped[int | None] = mapped_column(Integer)
+
+
+class RunField(Base):
+    """One config value or summary value of a run, indexed for filtering and sorting.
+
+    A copy of ``Run.config`` / the summary, flattened to ``config.<key>`` and
+    ``summary.<key>``: filtering 10k runs by a parameter is an index lookup
+    instead of parsing every run's JSON.
+    """
+
+    __tablename__ = "dl_run_fields"
+    __table_args__ = (
+        Index("ix_dl_run_fields_num", "field", "num"),
+        Index("ix_dl_run_fields_text", "field", "text"),
+    )
+
+    run_id: Mapped[str] = mapped_column(
+        ForeignKey("dl_runs.id", ondelete="CASCADE"), primary_key=True
+    )
+    field: Mapped[str] = mapped_column(String(300), primary_key=True)
+    num: Mapped[float | None] = mapped_column(Float)
+    text: Mapped[str | None] = mapped_column(String(512))
+
+
+class MetricKey(Base):
+    """A metric series of a run (``loss``, ``system/cpu_percent``) and its running stats."""
+
+    __tablename__ = "dl_metric_keys"
+    __table_args__ = (UniqueConstraint("run_id", "key"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    run_id: Mapped[str] = mapped_column(ForeignKey("dl_runs.id", ondelete="CASCADE"))
+    key: Mapped[str] = mapped_column(String(256))
+    count: Mapped[int] = mapped_column(Integer, default=0)
+    last_step: Mapped[int | None] = mapped_column(BigInteger)
+    last_value: Mapped[float | None] = mapped_column(Float)
+    min_value: Mapped[float | None] = mapped_column(Float)
+    max_value: Mapped[float | None] = mapped_column(Float)
+
+
+class MetricChunk(Base):
+    """Up to 256 consecutive steps of one series, packed as arrays.
+
+    A row per chunk rather than per point: a million points are four thousand
+    rows, written and read in milliseconds. The chunk's count, range and extremes
+    (with their steps) sit beside the arrays, so charts of long series never
+    unpack them. Values are IEEE doubles: NaN and infinity are kept as logged.
+    """
+
+    __tablename__ = "dl_metric_chunks"
+    __table_args__ = {"sqlite_with_rowid": False}
+
+    key_id: Mapped[int] = mapped_column(
+        ForeignKey("dl_metric_keys.id", ondelete="CASCADE"), primary_key=True
+    )
+    chunk: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    n: Mapped[int] = mapped_column(Integer)
+    step_lo: Mapped[int] = mapped_column(BigInteger)
+    step_hi: Mapped[int] = mapped_column(BigInteger)
+    vmin: Mapped[float | None] = mapped_column(Float)
+    vmax: Mapped[float | None] = mapped_column(Float)
+    step_at_min: Mapped[int | None] = mapped_column(BigInteger)
+    step_at_max: Mapped[int | None] = mapped_column(BigInteger)
+    steps: Mapped[bytes] = mapped_column(LargeBinary)
+    times: Mapped[bytes] = mapped_column(LargeBinary)
+    vals: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class MetricBlock(Base):
+    """Extremes of a series over 16**level chunks: charts of very long series read these."""
+
+    __tablename__ = "dl_metric_blocks"
+    __table_args__ = {"sqlite_with_rowid": False}
+
+    key_id: Mapped[int] = mapped_column(
+        ForeignKey("dl_metric_keys.id", ondelete="CASCADE"), primary_key=True
+    )
+    level: Mapped[int] = mapped_column(Integer, primary_key=True)
+    block: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    n: Mapped[int] = mapped_column(Integer)
+    step_lo: Mapped[int] = mapped_column(BigInteger)
+    step_hi: Mapped[int] = mapped_column(BigInteger)
+    vmin: Mapped[float | None] = mapped_column(Float)
+    vmax: Mapped[float | None] = mapped_column(Float)
+    step_at_min: Mapped[int | None] = mapped_column(BigInteger)
+    step_at_max: Mapped[int | None] = mapped_column(BigInteger)
+
+
+class Artifact(Base):
+    """A file stored with a run; the bytes live under the artifacts root."""
+
+    __tablename__ = "dl_artifacts"
+
+    run_id: Mapped[str] = mapped_column(
+        ForeignKey("dl_runs.id", ondelete="CASCADE"), primary_key=True
+    )
+    name: Mapped[str] = mapped_column(String(512), primary_key=True)
+    size: Mapped[int] = mapped_column(BigInteger)
+    sha256: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[float] = mapped_column(Float)

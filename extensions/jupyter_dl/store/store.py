@@ -122,11 +122,16 @@ class Store:
         return self._engine
 
     @contextmanager
-    def session(self) -> Iterator[Session]:
-        """A transaction: committed when the block succeeds, rolled back otherwise."""
+    def session(self, write: bool = False) -> Iterator[Session]:
+        """A transaction: committed when the block succeeds, rolled back otherwise.
+
+        ``write=True`` takes SQLite's write lock when the transaction begins, so
+        read-modify-write sequences from concurrent processes never interleave.
+        """
         from sqlalchemy.orm import Session
 
-        with Session(self.engine, expire_on_commit=False) as session, session.begin():
+        bind = self.engine.execution_options(immediate=True) if write else self.engine
+        with Session(bind, expire_on_commit=False) as session, session.begin():
             yield session
 
     def describe(self) -> dict[str, Any]:
@@ -156,6 +161,17 @@ class Store:
 _open_lock = threading.Lock()
 
 
+def head_revision() -> str:
+    """The newest migration this version ships: what every opened store is brought to."""
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
+
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    head: str = ScriptDirectory.from_config(config).get_current_head()
+    return head
+
+
 def _reason(error: Exception) -> str:
     """The first line of a driver error, without SQLAlchemy's background links."""
     orig = getattr(error, "orig", None)
@@ -172,6 +188,8 @@ def _make_engine(url: str) -> Engine:
 
     @event.listens_for(engine, "connect")
     def _pragmas(dbapi_connection: Any, _record: Any) -> None:
+        # Transactions are begun by SQLAlchemy (below), not implicitly by the driver.
+        dbapi_connection.isolation_level = None
         # WAL lets the server read while a training process writes metrics;
         # NORMAL sync is durable across process crashes, which is what we promise.
         cursor = dbapi_connection.cursor()
@@ -179,6 +197,11 @@ def _make_engine(url: str) -> Engine:
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _begin(connection: Any) -> None:
+        immediate = connection.get_execution_options().get("immediate")
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
     return engine
 

@@ -1,0 +1,1 @@
+"""Experiment tracking: runs, metrics, artifacts, and the logger that feeds them."""
