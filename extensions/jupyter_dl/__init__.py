@@ -15,9 +15,9 @@ try:
 except ImportError:  # a source tree that was never built or installed
     __version__ = "0.0.0"
 
-__all__ = ["__version__", "info"]
+__all__ = ["__version__", "current", "finish", "info", "init", "log", "log_artifact"]
 
-_API = {"info"}
+_API = {"current", "finish", "info", "init", "log", "log_artifact"}
 
 
 def __getattr__(name: str) -> Any:
@@ -25,6 +25,10 @@ def __getattr__(name: str) -> Any:
         from . import api
 
         return getattr(api, name)
+    if name == "run":  # the current run, like ``wandb.run``
+        from . import api
+
+        return api._run
     raise AttributeError(f"module 'jupyter_dl' has no attribute {name!r}")
 
 

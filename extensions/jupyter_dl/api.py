@@ -1,17 +1,30 @@
 """The Python API a notebook uses: ``import jupyter_dl as dl``.
 
-Like ``mlflow``'s fluent module, these friendly functions sit over the services;
-in a kernel they open the local store directly (the same store the server uses,
-through ``JUPYTER_DL_DB_URL``), so they work with or without a running server.
+Like ``mlflow``'s fluent module, these friendly functions sit over explicit
+objects (``Run``, ``Transport``) over the services. In a kernel they write the
+local store directly (the store the server uses, through ``JUPYTER_DL_DB_URL``),
+or the platform API when ``JUPYTER_DL_API_URL`` is set, so they work with or
+without a running server.
 """
 
 from __future__ import annotations
+
+import os
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from .paths import DB_URL_ENV, resolve_db_url
 from .platform_info import PlatformInfo, PlatformInfoService
 from .store import Store
 
+if TYPE_CHECKING:
+    from .tracking.run import Run
+
+PROJECT_ENV = "JUPYTER_DL_PROJECT"
+
 _store: Store | None = None
+_run: Run | None = None
 
 
 def store() -> Store:
@@ -26,3 +39,154 @@ def store() -> Store:
 def info() -> PlatformInfo:
     """Version, store, visible GPUs and versions, as the Deep Learning sidebar shows them."""
     return PlatformInfoService(store()).info()
+
+
+def init(
+    project: str | None = None,
+    name: str | None = None,
+    config: Mapping[str, Any] | None = None,
+    tags: Sequence[str] | None = None,
+    notes: str | None = None,
+    *,
+    widget: bool = False,
+    total_steps: int | None = None,
+    wandb: bool | None = None,
+    capture_code: bool = True,
+    system_metrics: float | None = 10.0,
+    all_ranks: bool = False,
+    flush_interval: float = 0.5,
+) -> Run:
+    """Start tracking a run; ``dl.log`` then records into it. Finishes a previous run.
+
+    - ``project``: defaults to ``$JUPYTER_DL_PROJECT``, else the notebook's or
+      script's name, else ``default``.
+    - ``widget=True`` shows a live chart and progress in the cell
+      (``total_steps`` sizes the progress bar).
+    - ``wandb=True`` also mirrors everything to Weights & Biases (``$JUPYTER_DL_WANDB=1``
+      turns it on by default); ``wandb`` must be installed and configured.
+    - ``capture_code`` stores the notebook or script, the git diff and the
+      installed packages with the run; ``system_metrics`` is the sampling interval
+      of CPU/memory/GPU metrics in seconds (None turns it off).
+    - In a distributed job only rank 0 (``$RANK``) records, unless ``all_ranks``.
+    """
+    global _run
+    from .tracking.run import DisabledRun, Run
+
+    if _run is not None:
+        _run.finish()
+        _run = None
+    if not all_ranks and os.environ.get("RANK", "0") not in ("", "0"):
+        _run = DisabledRun()
+        return _run
+
+    from .tracking.capture import capture_environment, capture_files
+    from .tracking.client import transport_from_env
+
+    environment = capture_environment()
+    transport = transport_from_env()
+    record = transport.create_run(
+        {
+            "project": project or _default_project(environment),
+            "name": name,
+            "config": dict(config or {}),
+            "tags": list(tags or []),
+            "notes": notes,
+            "system": environment,
+            "owner": environment.get("user"),
+        }
+    )
+    mirrors = []
+    if wandb if wandb is not None else os.environ.get("JUPYTER_DL_WANDB") == "1":
+        mirrors.append(_wandb_mirror(record))
+    run = Run(transport, record, flush_interval=flush_interval, mirrors=mirrors)
+    if capture_code:
+        run.in_background(lambda: _store_files(run, capture_files(environment)), "capture")
+    if system_metrics:
+        _start_system_metrics(run, system_metrics)
+    _run = run
+    if widget:
+        run.widget(total_steps=total_steps)
+    return run
+
+
+def log(metrics: Mapping[str, Any], step: int | None = None) -> None:
+    """Record metrics into the current run (see ``dl.init``); returns at once."""
+    current().log(metrics, step=step)
+
+
+def log_artifact(path: str | os.PathLike[str], name: str | None = None) -> dict[str, Any]:
+    """Store a file or folder with the current run."""
+    return current().log_artifact(path, name)
+
+
+def finish(status: str = "finished", exit_code: int | None = None) -> None:
+    """End the current run (all logged points are written first)."""
+    global _run
+    if _run is not None:
+        _run.finish(status, exit_code)
+        _run = None
+
+
+def current() -> Run:
+    """The run ``dl.log`` records into; an error naming ``dl.init`` when there is none."""
+    if _run is None:
+        raise RuntimeError("no run is active: call dl.init(project=...) first")
+    return _run
+
+
+def _store_files(run: Run, files: list[tuple[str, bytes]]) -> None:
+    for name, data in files:
+        run.transport.add_artifact(run.id, name, data)
+
+
+def _default_project(environment: dict[str, Any]) -> str:
+    if os.environ.get(PROJECT_ENV):
+        return os.environ[PROJECT_ENV]
+    source = (environment.get("notebook") or {}).get("path") or environment.get("script")
+    return Path(source).stem if source else "default"
+
+
+def _start_system_metrics(run: Run, interval: float) -> None:
+    from .tracking.system import SystemMonitor
+
+    samples = iter(range(1 << 62))
+    monitor = SystemMonitor(lambda sample, t: run.writer.put(next(samples), t, sample), interval)
+    monitor.start()
+    run.on_finish(monitor.stop)
+
+
+def _wandb_mirror(record: dict[str, Any]) -> Any:
+    """A writer listener that forwards batches to W&B, created on first use (it is slow)."""
+    import logging
+
+    from .tracking.run import SYSTEM_PREFIX
+
+    state: dict[str, Any] = {}
+
+    def mirror(batch: list[tuple[int, float, dict[str, float]]]) -> None:
+        if state.get("failed"):
+            return
+        if "sink" not in state:
+            try:
+                from .tracking.wandb_sink import WandbSink
+
+                state["sink"] = WandbSink(
+                    record["project"],
+                    record["name"],
+                    record["config"],
+                    record["tags"],
+                    record["notes"] or None,
+                    record["id"],
+                )
+            except Exception as e:
+                state["failed"] = True
+                logging.getLogger("jupyter_dl.tracking").warning(
+                    "jupyter-dl: not mirroring to W&B: %s", e
+                )
+                return
+        for step, _, metrics in batch:
+            points = {k: v for k, v in metrics.items() if not k.startswith(SYSTEM_PREFIX)}
+            if points:
+                state["sink"].log(points, step)
+
+    return mirror

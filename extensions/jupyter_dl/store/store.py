@@ -168,8 +168,8 @@ def head_revision() -> str:
 
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS_DIR))
-    head: str = ScriptDirectory.from_config(config).get_current_head()
-    return head
+    head = ScriptDirectory.from_config(config).get_current_head()
+    return str(head)
 
 
 def _reason(error: Exception) -> str:
