@@ -337,12 +337,16 @@ class TrackingService:
         from ..store.models import Run
 
         now = time.time()
-        with self.store.session(write=True) as s:
+        with self.store.session() as s:
             running = s.scalars(select(Run).where(Run.status == "running")).all()
-            dead = [r for r in running if self._is_dead(r, now)]
-            for run in dead:
-                run.status = "crashed"
-                run.ended_at = run.heartbeat_at or run.created_at
+            dead = [r.id for r in running if self._is_dead(r, now)]
+        if not dead:
+            return 0  # the common case stays a read, never taking the write lock
+        with self.store.session(write=True) as s:
+            for run in s.scalars(select(Run).where(Run.id.in_(dead), Run.status == "running")):
+                if self._is_dead(run, now):
+                    run.status = "crashed"
+                    run.ended_at = run.heartbeat_at or run.created_at
         return len(dead)
 
     # ------------------------------------------------------------------ metrics
