@@ -138,6 +138,11 @@ class HttpTransport:
 
 def _platform_error(error: urllib.error.HTTPError) -> PlatformError:
     """The server's JSON error as the same exception a local call would raise."""
+    if error.code in (401, 403):
+        return PlatformError(
+            f"the platform API at {error.url} refused the request ({error.code}): set"
+            f" ${API_TOKEN_ENV} to a valid token for that server"
+        )
     try:
         message = json.loads(error.read())["error"]["message"]
     except (ValueError, KeyError, TypeError):

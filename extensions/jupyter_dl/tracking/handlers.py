@@ -6,10 +6,8 @@ I/O), so a slow query never stalls the server's event loop.
 
 from __future__ import annotations
 
-import mimetypes
 from collections.abc import Callable
 from typing import Any, TypeVar
-from urllib.parse import unquote
 
 from tornado import web
 from tornado.ioloop import IOLoop
@@ -103,11 +101,10 @@ class ExportHandler(TrackingHandler):
     @web.authenticated
     async def get(self) -> None:
         lines = await self.call(lambda: list(self.tracking.export_csv(self.run_query())))
-        self.set_header("Content-Type", "text/csv; charset=utf-8")
         self.set_header("Content-Disposition", 'attachment; filename="runs.csv"')
         for line in lines:
             self.write(line)
-        self.finish()
+        self.finish(set_content_type="text/csv; charset=utf-8")
 
 
 class RunHandler(TrackingHandler):
@@ -161,7 +158,7 @@ class SeriesHandler(TrackingHandler):
         series = await self.call(
             self.tracking.series,
             run_id,
-            unquote(key),
+            key,
             self.int_argument("points", 1000),
             self.int_argument("min_step"),
             self.int_argument("max_step"),
@@ -193,22 +190,21 @@ class ArtifactsHandler(TrackingHandler):
 class ArtifactHandler(TrackingHandler):
     @web.authenticated
     async def get(self, run_id: str, name: str) -> None:
-        path = await self.call(self.tracking.artifact_file, run_id, unquote(name))
-        kind, _ = mimetypes.guess_type(path.name)
-        self.set_header("Content-Type", kind or "application/octet-stream")
+        path = await self.call(self.tracking.artifact_file, run_id, name)
+        # Always a download: guessing a type from the system's list mislabels model files.
+        content_type = "application/octet-stream"
+        self.set_header("Content-Type", content_type)
         self.set_header("Content-Disposition", f'attachment; filename="{path.name}"')
         self.set_header("Content-Length", str(path.stat().st_size))
         with path.open("rb") as f:
             while chunk := f.read(1 << 20):
                 self.write(chunk)
                 await self.flush()
-        self.finish()
+        self.finish(set_content_type=content_type)
 
     @web.authenticated
     async def put(self, run_id: str, name: str) -> None:
-        record = await self.call(
-            self.tracking.add_artifact, run_id, unquote(name), self.request.body
-        )
+        record = await self.call(self.tracking.add_artifact, run_id, name, self.request.body)
         self.set_status(201)
         self.finish(record)
 

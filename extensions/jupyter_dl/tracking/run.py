@@ -59,7 +59,8 @@ class Run:
         self.name: str = record["name"]
         self.project: str = record["project"]
         self.config = SyncedDict(record["config"], lambda c: self._update({"config": c}))
-        self.summary = SyncedDict(record["summary"], lambda s: self._update({"summary": s}))
+        # Points logged before a summary is set must not overwrite it when they flush.
+        self.summary = SyncedDict(record["summary"], self._set_summary)
         self._step = 0
         self._keys: set[str] = set()
         self._finished = False
@@ -202,6 +203,10 @@ class Run:
             except BadRequest as e:
                 raise ValueError(f"dl.log: {e.message}") from None
             self._keys.add(key)
+
+    def _set_summary(self, values: dict[str, Any]) -> None:
+        self.writer.flush()
+        self._update({"summary": values})
 
     def _update(self, changes: dict[str, Any]) -> None:
         self.transport.update_run(self.id, changes)

@@ -175,26 +175,47 @@ def read_points(
 
 
 def extremes_in_range(conn: Any, key_id: int, lo: int, hi: int, buckets: int) -> list[Extremes]:
-    """Summaries covering ``[lo, hi]`` from the finest level with at most ~8 per bucket."""
+    """Summaries exactly covering ``[lo, hi]``, as coarse as ~8 per bucket allows.
+
+    Whole chunks or blocks inside the range are read as summaries; the partial
+    ones at each edge are covered by the next finer level, down to raw points,
+    so nothing outside the range leaks into a zoomed chart.
+    """
     span = hi - lo + 1
     level = next(
         (lv for lv in range(LEVELS + 1) if span / (CHUNK * FANOUT**lv) <= buckets * 8), LEVELS
     )
+    return _cover(conn, key_id, lo, hi, level)
+
+
+def _cover(conn: Any, key_id: int, lo: int, hi: int, level: int) -> list[Extremes]:
+    if lo > hi:
+        return []
+    if level < 0:
+        steps, _, values = read_points(conn, key_id, lo, hi)
+        return [Extremes.of(steps, values)] if steps else []
+    shift = CHUNK_SHIFT + 4 * level
+    first = -(-lo >> shift)  # first unit starting at or after lo
+    last = ((hi + 1) >> shift) - 1  # last unit ending at or before hi
+    if first > last:
+        return _cover(conn, key_id, lo, hi, level - 1)
     p = _param(conn)
     if level == 0:
         sql = (
             f"SELECT {', '.join(_SUMMARY)} FROM dl_metric_chunks WHERE key_id = {p}"
             f" AND chunk >= {p} AND chunk <= {p} ORDER BY chunk"
         )
-        args: tuple[int, ...] = (key_id, lo >> CHUNK_SHIFT, hi >> CHUNK_SHIFT)
+        args: tuple[int, ...] = (key_id, first, last)
     else:
-        width = CHUNK_SHIFT + 4 * level
         sql = (
             f"SELECT {', '.join(_SUMMARY)} FROM dl_metric_blocks WHERE key_id = {p}"
             f" AND level = {p} AND block >= {p} AND block <= {p} ORDER BY block"
         )
-        args = (key_id, level, lo >> width, hi >> width)
-    return [Extremes(*row) for row in conn.exec_driver_sql(sql, args).fetchall()]
+        args = (key_id, level, first, last)
+    whole = [Extremes(*row) for row in conn.exec_driver_sql(sql, args).fetchall()]
+    before = _cover(conn, key_id, lo, (first << shift) - 1, level - 1)
+    after = _cover(conn, key_id, (last + 1) << shift, hi, level - 1)
+    return before + whole + after
 
 
 def downsample(

@@ -288,11 +288,11 @@ class TrackingService:
 
     def columns(self, project: str | None = None) -> dict[str, list[str]]:
         """The config and summary keys present in a project's runs, for column pickers."""
-        from sqlalchemy import distinct, select
+        from sqlalchemy import select
 
         from ..store.models import Project, Run, RunField
 
-        stmt = select(distinct(RunField.field)).join(Run, Run.id == RunField.run_id)
+        stmt = select(RunField.field).distinct().join(Run, Run.id == RunField.run_id)
         if project:
             stmt = stmt.join(Project, Project.id == Run.project_id).where(Project.name == project)
         with self.store.session() as s:
@@ -469,7 +469,15 @@ class TrackingService:
         with self.store.session() as s:
             self._run(s, run_id)
         target = self.artifacts_dir / run_id / name
-        target.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            if target.is_dir():
+                raise IsADirectoryError(str(target))
+        except (FileExistsError, NotADirectoryError, IsADirectoryError):
+            raise Conflict(
+                f"artifact {name!r} clashes with another artifact of run {run_id}: one name"
+                " cannot be both a file and a folder"
+            ) from None
         digest = hashlib.sha256()
         size = 0
         fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".upload-")

@@ -44,6 +44,10 @@ def to_number(value: Any, key: str) -> float:
     """What ``dl.log`` accepts: Python numbers, NumPy scalars, 0-d tensors, ..."""
     if type(value) is float or type(value) is int:
         return float(value)
+    if isinstance(value, (str, bytes)):  # "0.5" is a typo'd metric, not a number
+        raise TypeError(
+            f"dl.log: metric {key!r} has the text value {value!r}; log a number instead"
+        )
     try:
         return float(value)
     except (TypeError, ValueError):

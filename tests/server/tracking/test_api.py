@@ -114,13 +114,6 @@ def test_summary_and_config_assignments_are_saved_at_once(service):
     assert run.summary == {"best_acc": 0.93}
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="run.summary[...] = v is written at once, but points logged before it are still"
-    " queued; when BatchWriter flushes them, TrackingService.log_series overwrites the"
-    " summary with the older logged value (SyncedDict should flush the writer first, or"
-    " go through its queue)",
-)
 def test_summary_set_after_logging_wins_over_the_logged_value(service):
     run = dl.init("mnist", flush_interval=3600, **QUIET)
     dl.log({"acc": 0.5})
@@ -138,12 +131,6 @@ def test_log_of_a_non_numeric_value_raises_type_error_naming_the_key(service, va
     assert service.get_run(run.id)["metrics"] == []  # the whole call was refused
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="values.to_number calls float() on anything, so strings such as '0.5', 'nan'"
-    " or 'inf' are logged as numbers (the REST API refuses them); str and bytes should"
-    " raise TypeError like other non-numbers",
-)
 def test_log_of_a_numeric_looking_string_raises_type_error():
     dl.init("mnist", **QUIET)
     with pytest.raises(TypeError, match="'acc'"):
@@ -276,12 +263,6 @@ async def test_http_run_with_a_rejected_token_fails_at_init(over_http, monkeypat
         await asyncio.to_thread(dl.init, "remote", **QUIET)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a refused token makes jupyter_server answer POST /runs with 403 \"'_xsrf'"
-    ' argument missing from POST"; client._platform_error passes that on as is, so the'
-    " user is not told that $JUPYTER_DL_API_TOKEN was refused or what to do",
-)
 async def test_rejected_token_error_names_the_token_setting(over_http, monkeypatch):
     monkeypatch.setenv(API_TOKEN_ENV, "not-the-token")
     with pytest.raises(PlatformError, match=API_TOKEN_ENV):

@@ -227,11 +227,6 @@ async def test_csv_export_downloads_the_filtered_runs(api):
     assert [(r["name"], r["config.lr"], r["tags"]) for r in rows] == [("kept", "0.1", "a;b")]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="ExportHandler.get sets text/csv, but APIHandler.finish() resets Content-Type to"
-    " application/json (it does so for any handler that has not flushed its headers yet)",
-)
 async def test_csv_export_is_served_as_csv(api):
     await api.new_run()
     response = await api.fetch("GET", "runs/export.csv")
@@ -421,12 +416,6 @@ async def test_artifact_path_traversal_is_a_400_and_nothing_written(api, artifac
     assert not [p for p in written if p.read_bytes() == b"payload"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="TrackingService.add_artifact: when the name's folder is already a file (or the"
-    " name is already a folder), mkdir/os.replace raise OSError, which reaches the client"
-    " as a 500 instead of a 4xx naming the clash",
-)
 async def test_artifact_name_clashing_with_a_stored_file_is_a_client_error(api):
     run = await api.new_run()
     await api.ok("PUT", f"runs/{run['id']}/artifacts/ckpt", b"file", status=201)
@@ -434,11 +423,6 @@ async def test_artifact_name_clashing_with_a_stored_file_is_a_client_error(api):
     assert "ckpt" in error["message"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="ArtifactHandler.get/put call unquote() on a name tornado has already decoded,"
-    " so a name containing '%xx' (here '%41') is stored and looked up as another name",
-)
 async def test_artifact_name_with_a_percent_sign_round_trips(server):
     url, token = server
     client = HttpTransport(url, token)

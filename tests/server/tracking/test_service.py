@@ -351,12 +351,6 @@ def test_zoom_returns_the_raw_points_in_range(service):
     assert got["values"] == [i / 10 for i in range(1000, 1200)]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="series(): a zoom too long to read raw is summarised from whole chunks/blocks"
-    " (series.extremes_in_range), so steps before min_step or after max_step (and their"
-    " spikes) appear in the zoomed chart",
-)
 def test_zoom_on_a_long_series_shows_only_steps_in_range(service):
     run = service.create_run("long")
     values = [0.0] * 200_000
