@@ -74,7 +74,9 @@ test-ui: install system-deps
 test: lint test-server test-hub test-ui
 
 bench: install
+	$(PIP) install --quiet -e ".[bench]"
 	$(PY) benchmarks/server_start.py
+	$(PY) benchmarks/tracking.py
 
 clean:
 	rm -rf $(VENV) labextension/node_modules labextension/lib extensions/jupyter_dl/labextension \
