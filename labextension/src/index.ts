@@ -1,6 +1,6 @@
 /**
- * The jupyter-dl JupyterLab extension: one plugin that adds the Deep Learning
- * sidebar to the left area, its command, and its place in the saved layout.
+ * The jupyter-dl JupyterLab extension: the Deep Learning sidebar (its
+ * command and its place in the saved layout) and the Experiments panel.
  */
 import {
   ILayoutRestorer,
@@ -9,7 +9,10 @@ import {
 } from '@jupyterlab/application';
 import { ICommandPalette } from '@jupyterlab/apputils';
 import { ITranslator, nullTranslator } from '@jupyterlab/translation';
+import { CommandToolbarButton } from '@jupyterlab/ui-components';
 
+import { experimentsPlugin } from './experiments/plugin';
+import { ExperimentsCommandIDs } from './experiments/tokens';
 import { deepLearningIcon } from './icons';
 import { PlatformInfoModel } from './model';
 import { DeepLearningSidebar } from './sidebar';
@@ -19,6 +22,7 @@ export { PlatformAPIError, requestAPI } from './handler';
 export { PlatformInfoModel } from './model';
 export { DeepLearningSidebar } from './sidebar';
 export * from './tokens';
+export * from './experiments/tokens';
 
 /**
  * Where the sidebar sits among the left-area tabs (the file browser is 100,
@@ -47,6 +51,18 @@ const plugin: JupyterFrontEndPlugin<void> = {
     if (restorer) {
       restorer.add(sidebar, SIDEBAR_ID);
     }
+    // The panels of the platform open from the sidebar's toolbar, as icons:
+    // the sidebar is narrow.
+    sidebar.toolbar.insertBefore(
+      'spacer',
+      'experiments',
+      new CommandToolbarButton({
+        commands: app.commands,
+        id: ExperimentsCommandIDs.open,
+        label: '',
+        caption: trans.__('Open Experiments: tracked runs and their charts')
+      })
+    );
 
     app.commands.addCommand(CommandIDs.openSidebar, {
       label: trans.__('Open Deep Learning Sidebar'),
@@ -68,4 +84,4 @@ const plugin: JupyterFrontEndPlugin<void> = {
   }
 };
 
-export default plugin;
+export default [plugin, experimentsPlugin];

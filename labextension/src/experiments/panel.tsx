@@ -1,0 +1,403 @@
+/**
+ * The Experiments panel: a main-area widget whose toolbar says where one is
+ * (the runs, a run, a comparison), how fresh the view is, and refreshes it;
+ * its body renders the view on show. The runs view stays mounted behind a
+ * run or a comparison, so going back finds the table as it was left.
+ */
+import { IThemeManager, MainAreaWidget } from '@jupyterlab/apputils';
+import {
+  ITranslator,
+  nullTranslator,
+  TranslationBundle
+} from '@jupyterlab/translation';
+import {
+  caretLeftIcon,
+  ReactWidget,
+  refreshIcon,
+  Toolbar,
+  ToolbarButtonComponent,
+  UseSignal
+} from '@jupyterlab/ui-components';
+import { Message } from '@lumino/messaging';
+import { ISignal } from '@lumino/signaling';
+import * as React from 'react';
+
+import { experimentsIcon } from './icons';
+import { CompareView } from './components/CompareView';
+import { Spinner } from './components/Feedback';
+import { RunsView } from './components/RunsView';
+import { RunView } from './components/RunView';
+import { ThemeContext } from './components/theme';
+import { ExperimentsModel } from './model';
+import { EXPERIMENTS_ID } from './tokens';
+
+/**
+ * The body of the panel.
+ */
+export class ExperimentsContent extends ReactWidget {
+  constructor(options: ExperimentsPanel.IOptions) {
+    super();
+    this.model = options.model;
+    this._trans = (options.translator ?? nullTranslator).load('jupyter_dl');
+    this.addClass('jp-DLExperiments');
+    this.node.setAttribute('data-testid', 'dl-experiments');
+    this.node.tabIndex = -1;
+    this.model.changed.connect(this._onViewChanged, this);
+    options.themeManager?.themeChanged.connect(() => {
+      this._themeVersion++;
+      this.update();
+    }, this);
+  }
+
+  readonly model: ExperimentsModel;
+
+  /**
+   * Escape leaves a run or a comparison, unless a field wants the key.
+   */
+  handleEvent(event: Event): void {
+    if (event.type !== 'keydown') {
+      return;
+    }
+    const key = event as KeyboardEvent;
+    const target = key.target as HTMLElement;
+    if (
+      key.key === 'Escape' &&
+      this.model.view !== 'runs' &&
+      !key.defaultPrevented &&
+      !['INPUT', 'TEXTAREA', 'SELECT'].includes(target.tagName)
+    ) {
+      key.preventDefault();
+      this.model.showRuns();
+    }
+  }
+
+  dispose(): void {
+    if (this.isDisposed) {
+      return;
+    }
+    this.model.dispose();
+    super.dispose();
+  }
+
+  protected render(): JSX.Element {
+    const model = this.model;
+    const trans = this._trans;
+    const runs = model.runs;
+    const open = (id: string): void => {
+      this._lastOpened = id;
+      model.openRun(id);
+    };
+    return (
+      <ThemeContext.Provider value={this._themeVersion}>
+        <UseSignal signal={model.changed}>
+          {() => (
+            <>
+              <div
+                className="jp-DLExperiments-layer"
+                hidden={model.view !== 'runs'}
+              >
+                <UseSignal signal={runs.changed}>
+                  {() => (
+                    <RunsView
+                      model={runs}
+                      onOpen={open}
+                      onCompare={() => model.openCompare()}
+                      trans={trans}
+                    />
+                  )}
+                </UseSignal>
+              </div>
+              {model.run !== null && (
+                <div className="jp-DLExperiments-layer jp-mod-scroll">
+                  <UseSignal signal={model.run.changed}>
+                    {() =>
+                      model.run && (
+                        <RunView
+                          key={model.run.id}
+                          model={model.run}
+                          trans={trans}
+                        />
+                      )
+                    }
+                  </UseSignal>
+                </div>
+              )}
+              {model.compare !== null && (
+                <div className="jp-DLExperiments-layer jp-mod-scroll">
+                  <UseSignal signal={model.compare.changed}>
+                    {() =>
+                      model.compare && (
+                        <CompareView
+                          model={model.compare}
+                          onOpen={open}
+                          trans={trans}
+                        />
+                      )
+                    }
+                  </UseSignal>
+                </div>
+              )}
+            </>
+          )}
+        </UseSignal>
+      </ThemeContext.Provider>
+    );
+  }
+
+  protected onAfterAttach(msg: Message): void {
+    super.onAfterAttach(msg);
+    this.node.addEventListener('keydown', this);
+  }
+
+  protected onBeforeDetach(msg: Message): void {
+    this.model.isActive = false;
+    this.node.removeEventListener('keydown', this);
+    super.onBeforeDetach(msg);
+  }
+
+  protected onAfterShow(msg: Message): void {
+    super.onAfterShow(msg);
+    this.model.isActive = true;
+  }
+
+  protected onAfterHide(msg: Message): void {
+    super.onAfterHide(msg);
+    this.model.isActive = false;
+  }
+
+  protected onActivateRequest(msg: Message): void {
+    super.onActivateRequest(msg);
+    if (!this.node.contains(document.activeElement)) {
+      this._focusView();
+    }
+  }
+
+  /**
+   * Keyboard focus follows the view: into a run's tabs or the comparison,
+   * and back to the run last opened in the table.
+   */
+  private _onViewChanged(): void {
+    requestAnimationFrame(() => this._focusView());
+  }
+
+  private _focusView(): void {
+    let target: HTMLElement | null = null;
+    if (this.model.view === 'runs') {
+      const id = this._lastOpened;
+      target =
+        (id
+          ? this.node.querySelector<HTMLElement>(
+              `[data-testid="dl-run-row"][data-run-id="${CSS.escape(id)}"]`
+            )
+          : null) ??
+        this.node.querySelector<HTMLElement>(
+          '[data-testid="dl-run-row"][tabindex="0"]'
+        );
+    } else {
+      target = this.node.querySelector<HTMLElement>(
+        '.jp-DLExperiments-layer.jp-mod-scroll [role="tab"][aria-selected="true"], ' +
+          '.jp-DLExperiments-layer.jp-mod-scroll [data-testid="dl-compare-run"]'
+      );
+    }
+    (target ?? this.node).focus();
+  }
+
+  private _lastOpened: string | null = null;
+  private _themeVersion = 0;
+  private _trans: TranslationBundle;
+}
+
+/**
+ * The Experiments panel in the main area.
+ */
+export class ExperimentsPanel extends MainAreaWidget<ExperimentsContent> {
+  constructor(options: ExperimentsPanel.IOptions) {
+    const translator = options.translator ?? nullTranslator;
+    const trans = translator.load('jupyter_dl');
+    super({ content: new ExperimentsContent(options), translator });
+    const model = options.model;
+    this.id = EXPERIMENTS_ID;
+    this.addClass('jp-DLExperimentsPanel');
+    this.title.label = trans.__('Experiments');
+    this.title.icon = experimentsIcon;
+    this.title.closable = true;
+
+    const watched = (render: () => JSX.Element): ReactWidget =>
+      ReactWidget.create(
+        <UseSignal signal={model.changed}>
+          {() => <CurrentView model={model}>{render}</CurrentView>}
+        </UseSignal>
+      );
+
+    const location = watched(() => <Location model={model} trans={trans} />);
+    location.addClass('jp-DLExperiments-locationItem');
+    this.toolbar.addItem('location', location);
+    this.toolbar.addItem('spacer', Toolbar.createSpacerItem());
+    const status = watched(() => <Freshness model={model} trans={trans} />);
+    status.addClass('jp-DLExperiments-freshnessItem');
+    this.toolbar.addItem('freshness', status);
+    const refresh = ReactWidget.create(
+      <ToolbarButtonComponent
+        icon={refreshIcon}
+        dataset={{ testid: 'dl-experiments-refresh' }}
+        tooltip={trans.__('Refresh')}
+        onClick={() => {
+          if (model.view === 'run') {
+            void model.run?.refresh();
+          } else if (model.view === 'compare') {
+            void model.compare?.refresh();
+          } else {
+            void model.runs.refresh();
+          }
+        }}
+      />
+    );
+    refresh.addClass('jp-ToolbarButton');
+    this.toolbar.addItem('refresh', refresh);
+    this.toolbar.node.setAttribute(
+      'aria-label',
+      trans.__('Experiments toolbar')
+    );
+
+    const updateCaption = (): void => {
+      const project = model.runs.project;
+      this.title.caption = project
+        ? trans.__('Experiments: %1', project)
+        : trans.__('Experiments');
+    };
+    model.runs.choicesChanged.connect(updateCaption, this);
+    updateCaption();
+  }
+
+  get model(): ExperimentsModel {
+    return this.content.model;
+  }
+}
+
+export namespace ExperimentsPanel {
+  export interface IOptions {
+    model: ExperimentsModel;
+    translator?: ITranslator;
+    /**
+     * Charts redraw in the new colours when the theme changes.
+     */
+    themeManager?: IThemeManager | null;
+  }
+}
+
+/**
+ * Renders its child again whenever the model of the view on show changes.
+ */
+function CurrentView(props: {
+  model: ExperimentsModel;
+  children: () => JSX.Element;
+}): JSX.Element {
+  const { model } = props;
+  const current =
+    model.view === 'run' && model.run
+      ? model.run
+      : model.view === 'compare' && model.compare
+        ? model.compare
+        : model.runs;
+  // Another view has another signal, and UseSignal connects only when it
+  // mounts: a key per view mounts a fresh one.
+  const key = [model.view, model.run?.id, model.compare?.ids.join()].join(':');
+  return (
+    <UseSignal key={key} signal={current.changed as ISignal<unknown, void>}>
+      {props.children}
+    </UseSignal>
+  );
+}
+
+/**
+ * Where the panel is: the runs, or a run or comparison with a way back.
+ */
+function Location(props: {
+  model: ExperimentsModel;
+  trans: TranslationBundle;
+}): JSX.Element {
+  const { model, trans } = props;
+  if (model.view === 'runs') {
+    return (
+      <span className="jp-DLExperiments-location" data-testid="dl-location">
+        <span className="jp-DLExperiments-crumb jp-mod-current">
+          {model.runs.project
+            ? trans.__('Runs of %1', model.runs.project)
+            : trans.__('Runs')}
+        </span>
+      </span>
+    );
+  }
+  const here =
+    model.view === 'run'
+      ? (model.run?.run?.name ?? model.run?.id ?? '')
+      : trans.__('Comparing %1 runs', model.compare?.ids.length ?? 0);
+  return (
+    <span className="jp-DLExperiments-location" data-testid="dl-location">
+      <ToolbarButtonComponent
+        icon={caretLeftIcon}
+        label={trans.__('Runs')}
+        tooltip={trans.__('Back to the runs (Escape)')}
+        dataset={{ testid: 'dl-back' }}
+        onClick={() => model.showRuns()}
+      />
+      <span className="jp-DLExperiments-crumbSeparator" aria-hidden="true">
+        /
+      </span>
+      <span
+        className="jp-DLExperiments-crumb jp-mod-current"
+        data-testid="dl-location-current"
+      >
+        {here}
+      </span>
+    </span>
+  );
+}
+
+/**
+ * "Live" while the view refreshes by itself, and when it last did.
+ */
+function Freshness(props: {
+  model: ExperimentsModel;
+  trans: TranslationBundle;
+}): JSX.Element {
+  const { model, trans } = props;
+  let live = false;
+  let updated: Date | null = null;
+  let loading = false;
+  if (model.view === 'run' && model.run) {
+    live = model.run.run?.status === 'running';
+    updated = model.run.lastUpdated;
+    loading = model.run.isLoading;
+  } else if (model.view === 'compare' && model.compare) {
+    live = model.compare.runs.some(run => run.status === 'running');
+    updated = model.compare.lastUpdated;
+    loading = model.compare.isLoading;
+  } else {
+    live = model.runs.isLive;
+    updated = model.runs.lastUpdated;
+    loading = model.runs.isLoading;
+  }
+  return (
+    <span className="jp-DLExperiments-freshness" data-testid="dl-freshness">
+      {loading && !live && <Spinner />}
+      {live && (
+        <span
+          className="jp-DLExperiments-live"
+          title={trans.__('Refreshing every 2 seconds while a run is running')}
+          data-testid="dl-live"
+        >
+          {trans.__('Live')}
+        </span>
+      )}
+      {updated && (
+        <span
+          className="jp-DLExperiments-updated"
+          title={updated.toLocaleString()}
+        >
+          {trans.__('Updated %1', updated.toLocaleTimeString())}
+        </span>
+      )}
+    </span>
+  );
+}
