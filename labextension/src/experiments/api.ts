@@ -76,10 +76,14 @@ function runParams(
  */
 export interface ITrackingAPI {
   listProjects(cursor?: string | null): Promise<IPage<IProject>>;
+  /**
+   * A page of the runs a query matches; with `count`, also how many match.
+   */
   listRuns(
     query: IRunQuery,
     cursor?: string | null,
-    limit?: number
+    limit?: number,
+    count?: boolean
   ): Promise<IRunsPage>;
   runColumns(project: string): Promise<IRunColumns>;
   getRun(id: string): Promise<IRunDetail>;
@@ -123,10 +127,16 @@ export class TrackingAPI implements ITrackingAPI {
   listRuns(
     query: IRunQuery,
     cursor: string | null = null,
-    limit?: number
+    limit?: number,
+    count = false
   ): Promise<IRunsPage> {
     return this._get(
-      `runs${queryString({ ...runParams(query), limit, cursor })}`
+      `runs${queryString({
+        ...runParams(query),
+        limit,
+        cursor,
+        count: count ? 'true' : null
+      })}`
     );
   }
 

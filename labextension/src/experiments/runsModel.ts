@@ -335,13 +335,13 @@ export class RunsModel {
     this._isLoading = true;
     this._emit();
     try {
-      const page = await this._api.listRuns(this._query, null, PAGE_SIZE);
+      const page = await this._api.listRuns(this._query, null, PAGE_SIZE, true);
       if (generation !== this._generation) {
         return;
       }
       this._runs = page.items;
       this._nextCursor = page.next_cursor;
-      this._total = page.total;
+      this._total = page.total ?? null;
       this._error = null;
       this._lastUpdated = new Date();
       this._updateSelected(page.items);
@@ -383,7 +383,7 @@ export class RunsModel {
         ...page.items.filter(run => !known.has(run.id))
       ];
       this._nextCursor = page.next_cursor;
-      this._total = page.total;
+      this._total = page.total ?? this._total;
       this._error = null;
       this._updateSelected(page.items);
     } catch (reason) {
@@ -566,10 +566,16 @@ export class RunsModel {
     let total = this._total;
     try {
       do {
-        const page = await this._api.listRuns(this._query, cursor, PAGE_SIZE);
+        // Runs may have started meanwhile: the first page counts again.
+        const page = await this._api.listRuns(
+          this._query,
+          cursor,
+          PAGE_SIZE,
+          cursor === null
+        );
         runs.push(...page.items);
         cursor = page.next_cursor;
-        total = page.total;
+        total = page.total ?? total;
       } while (cursor !== null && runs.length < wanted);
     } catch (reason) {
       if (generation === this._generation) {

@@ -47,10 +47,10 @@ export interface IPage<T> {
 }
 
 /**
- * A page of runs, with how many match the query in all.
+ * A page of runs, with how many match the query in all when asked for.
  */
 export interface IRunsPage extends IPage<IRun> {
-  total: number;
+  total?: number | null;
 }
 
 /**

@@ -41,7 +41,7 @@ export function RunsView(props: IRunsViewProps): JSX.Element {
         )}
       </Empty>
     );
-  } else if (model.total === null && model.isLoading) {
+  } else if (model.runs.length === 0 && model.isLoading) {
     body = <Loading text={trans.__('Loading runs…')} />;
   } else {
     body = (
@@ -267,14 +267,18 @@ function Footer(props: IRunsViewProps): JSX.Element {
   return (
     <div className="jp-DLExperiments-footer" data-testid="dl-runs-footer">
       <span className="jp-DLExperiments-count" data-testid="dl-runs-count">
-        {total === null
-          ? ''
-          : trans._n(
+        {total !== null
+          ? trans._n(
               'Showing %2 of %1 run',
               'Showing %2 of %1 runs',
               total,
               model.runs.length
-            )}
+            )
+          : model.hasMore
+            ? trans.__('Showing the first %1 runs', model.runs.length)
+            : model.lastUpdated !== null
+              ? trans._n('%1 run', '%1 runs', model.runs.length)
+              : ''}
       </span>
       {selected > 0 && (
         <span className="jp-DLExperiments-selectionCount">
@@ -290,7 +294,7 @@ function Footer(props: IRunsViewProps): JSX.Element {
         </span>
       )}
       <span className="jp-DLExperiments-spacer" />
-      {model.isLoading && model.total !== null && (
+      {model.isLoading && model.runs.length > 0 && (
         <Spinner label={trans.__('Loading runs')} />
       )}
       {exportURL !== null && (
