@@ -44,6 +44,7 @@ class TrackingHandler(PlatformHandler):
             limit=self.int_argument("limit", 50) or 50,
             cursor=self.get_query_argument("cursor", None) or None,
             archived=self.get_query_argument("archived", "false"),
+            count=self.get_query_argument("count", "false") == "true",
         )
 
 

@@ -73,6 +73,7 @@ class RunQuery:
     limit: int = 50
     cursor: str | None = None
     archived: str = "false"
+    count: bool = False
 
 
 class TrackingService:
@@ -266,7 +267,12 @@ class TrackingService:
         shutil.rmtree(self.artifacts_dir / run_id, ignore_errors=True)
 
     def list_runs(self, query: RunQuery) -> Page:
-        """The runs table: filtered, sorted by any column, paged."""
+        """The runs table: filtered, sorted by any column, paged.
+
+        The exact ``total`` costs a pass over every matching run, so it is only
+        computed when asked for (``query.count``); the page itself reads no more
+        rows than it returns when sorted by an indexed value.
+        """
         from sqlalchemy import func, select
 
         from ..store.models import Project, Run
@@ -274,15 +280,17 @@ class TrackingService:
         self.reap_crashed()
         limit, offset = _page(query.limit, query.cursor)
         where = self._where(query)
-        order = self._order(query)
-        stmt = select(Run, Project.name).join(Project, Project.id == Run.project_id).where(*where)
-        for join in order.joins:
-            stmt = stmt.outerjoin(*join)
-        stmt = stmt.order_by(*order.columns).offset(offset).limit(limit + 1)
-        count = select(func.count(Run.id)).join(Project, Project.id == Run.project_id).where(*where)
+        base = select(Run, Project.name).join(Project, Project.id == Run.project_id).where(*where)
         with self.store.session() as s:
-            rows = s.execute(stmt).all()
-            total = s.scalar(count) or 0
+            if query.sort.startswith(("config.", "summary.")):
+                rows = self._page_by_field(s, base, query, offset, limit + 1)
+            else:
+                stmt = base.order_by(*self._order(query)).offset(offset).limit(limit + 1)
+                rows = list(s.execute(stmt).all())
+            total = None
+            if query.count:
+                count = select(func.count(Run.id)).join(Project, Project.id == Run.project_id)
+                total = s.scalar(count.where(*where)) or 0
             items = [_run_json(run, project) for run, project in rows[:limit]]
         return Page(items, _next(offset, limit, len(rows)), total)
 
@@ -636,40 +644,68 @@ class TrackingService:
         where.extend(_filter_clause(f) for f in query.filters)
         return where
 
-    def _order(self, query: RunQuery) -> _Order:
+    def _order(self, query: RunQuery) -> list[Any]:
         from sqlalchemy import func
+
+        from ..store.models import Run
+
+        desc = self._descending(query)
+        if query.sort not in SORTABLE:
+            raise BadRequest(
+                f"cannot sort by {query.sort!r}; sort by {', '.join(SORTABLE)},"
+                " config.<key> or summary.<key>"
+            )
+        column: Any
+        if query.sort == "duration":
+            column = func.coalesce(Run.ended_at, Run.heartbeat_at, Run.created_at) - Run.created_at
+        else:
+            column = getattr(Run, query.sort)
+        first = (column.desc() if desc else column.asc()).nulls_last()
+        return [first, Run.id.desc() if desc else Run.id.asc()]
+
+    def _page_by_field(self, s: Any, base: Any, query: RunQuery, offset: int, n: int) -> list[Any]:
+        """A page sorted by a config or summary value: numbers first, in index order,
+        then text values, then runs without the value.
+
+        Walking the ``(field, num)`` index lets the database stop after ``n`` rows
+        instead of sorting every matching run.
+        """
+        from sqlalchemy import func, select
         from sqlalchemy.orm import aliased
 
         from ..store.models import Run, RunField
 
+        desc = self._descending(query)
+        by_id = Run.id.desc() if desc else Run.id.asc()
+        num = aliased(RunField)
+        numeric = base.join(
+            num, (num.run_id == Run.id) & (num.field == query.sort) & num.num.is_not(None)
+        )
+        rows = list(
+            s.execute(
+                numeric.order_by(num.num.desc() if desc else num.num.asc(), by_id)
+                .offset(offset)
+                .limit(n)
+            ).all()
+        )
+        if len(rows) == n:
+            return rows
+        # The page runs past the numbers: continue with text values and missing ones.
+        numbers = s.scalar(select(func.count()).select_from(numeric.subquery())) or 0
+        txt = aliased(RunField)
+        rest = base.outerjoin(txt, (txt.run_id == Run.id) & (txt.field == query.sort)).where(
+            txt.num.is_(None)
+        )
+        text_order = txt.text.desc() if desc else txt.text.asc()
+        rest = rest.order_by(txt.text.is_(None), text_order, by_id)
+        rows += s.execute(rest.offset(max(0, offset - numbers)).limit(n - len(rows))).all()
+        return rows
+
+    @staticmethod
+    def _descending(query: RunQuery) -> bool:
         if query.order not in ("asc", "desc"):
             raise BadRequest("order must be asc or desc")
-        desc = query.order == "desc"
-        sort = query.sort
-        if sort.startswith(("config.", "summary.")):
-            fld = aliased(RunField)
-            on = (fld.run_id == Run.id) & (fld.field == sort)
-            cols = [fld.num, fld.text]
-            ordered = [(c.desc() if desc else c.asc()).nulls_last() for c in cols]
-            return _Order([*ordered, Run.id.desc() if desc else Run.id.asc()], [(fld, on)])
-        if sort not in SORTABLE:
-            raise BadRequest(
-                f"cannot sort by {sort!r}; sort by {', '.join(SORTABLE)},"
-                " config.<key> or summary.<key>"
-            )
-        column: Any
-        if sort == "duration":
-            column = func.coalesce(Run.ended_at, Run.heartbeat_at, Run.created_at) - Run.created_at
-        else:
-            column = getattr(Run, sort)
-        first = (column.desc() if desc else column.asc()).nulls_last()
-        return _Order([first, Run.id.desc() if desc else Run.id.asc()], [])
-
-
-@dataclass
-class _Order:
-    columns: list[Any]
-    joins: list[tuple[Any, Any]]
+        return query.order == "desc"
 
 
 # ------------------------------------------------------------------- fields

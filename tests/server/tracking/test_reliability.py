@@ -74,7 +74,7 @@ def test_concurrent_processes_lose_no_points(store_url, artifacts_dir):
         assert writer.returncode == 0, err
 
     service = TrackingService(Store(store_url).open(), artifacts_dir)
-    page = service.list_runs(RunQuery(project="load", limit=50))
+    page = service.list_runs(RunQuery(project="load", limit=50, count=True))
     assert page.total == PROCESSES
     assert {r["id"] for r in page.items} == {out.strip() for out, _ in outputs}
     counts = []

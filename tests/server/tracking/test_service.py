@@ -31,7 +31,7 @@ def names(page):
 
 
 def list_all(service, **query):
-    return service.list_runs(RunQuery(limit=500, **query))
+    return service.list_runs(RunQuery(limit=500, count=True, **query))
 
 
 # ------------------------------------------------------------------- runs
@@ -240,11 +240,17 @@ def test_sort_by_unknown_column_is_rejected_naming_it(table):
         list_all(table, sort="colour")
 
 
+def test_total_is_only_counted_on_request(service):
+    service.create_run("p")
+    assert service.list_runs(RunQuery()).total is None
+    assert service.list_runs(RunQuery(count=True)).total == 1
+
+
 def test_cursor_pages_through_every_run_exactly_once(service):
     created = [service.create_run("sweep", config={"lr": i % 3})["id"] for i in range(23)]
     for sort in ("config.lr", "created_at", "name"):
         seen, lrs = [], []
-        query = RunQuery(sort=sort, order="asc", limit=5)
+        query = RunQuery(sort=sort, order="asc", limit=5, count=True)
         while True:
             page = service.list_runs(query)
             assert page.total == 23
@@ -519,3 +525,24 @@ def test_silence_is_measured_against_the_configured_timeout(service):
     assert service.get_run(run["id"])["status"] == "running"
     strict = TrackingService(service.store, service.artifacts_dir, heartbeat_timeout=30)
     assert strict.get_run(run["id"])["status"] == "crashed"
+
+
+@pytest.mark.parametrize("order", ["asc", "desc"])
+def test_pages_sorted_by_a_value_cross_from_numbers_to_text_to_missing(service, order):
+    numbers = [service.create_run("mix", config={"lr": lr})["id"] for lr in (0.3, 0.1, 0.2)]
+    texts = [service.create_run("mix", config={"lr": t})["id"] for t in ("auto", "cosine")]
+    missing = [service.create_run("mix")["id"] for _ in range(2)]
+    query = RunQuery(project="mix", sort="config.lr", order=order, limit=2)
+    seen = []
+    while True:
+        page = service.list_runs(query)
+        seen += [(r["id"], r["config"].get("lr")) for r in page.items]
+        if page.next_cursor is None:
+            break
+        query.cursor = page.next_cursor
+    assert len(seen) == len({i for i, _ in seen}) == 7
+    lrs = [lr for _, lr in seen]
+    by_number = sorted((0.1, 0.2, 0.3), reverse=order == "desc")
+    by_text = sorted(("auto", "cosine"), reverse=order == "desc")
+    assert lrs == [*by_number, *by_text, None, None]
+    assert {i for i, _ in seen} == {*numbers, *texts, *missing}
