@@ -52,6 +52,23 @@ class PayloadTooLarge(PlatformError):
     status = 413
 
 
+class PreviewFailed(PlatformError):
+    """A file cannot be previewed (corrupt, too large, too slow); download it instead."""
+
+    code = "preview_failed"
+    status = 422
+
+
+class StorageError(PlatformError):
+    """The dataset repository or its DVC remote failed (git, DVC, disk, network).
+
+    Raised only after everything the operation changed has been rolled back.
+    """
+
+    code = "storage_error"
+    status = 503
+
+
 class StoreUnavailable(PlatformError):
     """The platform store cannot be opened, so no data route can answer."""
 

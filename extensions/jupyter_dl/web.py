@@ -8,16 +8,20 @@ error names. Nothing reaches a client as a traceback.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from http import HTTPStatus
-from typing import Any
+from typing import Any, TypeVar
 
 from jupyter_server.base.handlers import APIHandler
 from jupyter_server.extension.handler import ExtensionHandlerMixin
 from tornado import web
+from tornado.ioloop import IOLoop
 
 from .errors import BadRequest, PlatformError
 
 API_PREFIX = "dl/api"
+
+T = TypeVar("T")
 
 _CODES = {
     400: "bad_request",
@@ -27,6 +31,7 @@ _CODES = {
     405: "method_not_allowed",
     409: "conflict",
     413: "payload_too_large",
+    422: "unprocessable",
     503: "store_unavailable",
 }
 
@@ -60,6 +65,10 @@ class PlatformHandler(ExtensionHandlerMixin, APIHandler):
             self.log.warning("%s %s: %s", self.request.method, self.request.uri, value.message)
         else:
             super().log_exception(typ, value, tb)
+
+    async def call(self, fn: Callable[..., T], *args: Any) -> T:
+        """Run a (blocking) service call on a worker thread, so the event loop never waits."""
+        return await IOLoop.current().run_in_executor(None, fn, *args)
 
     def int_argument(self, name: str, default: int | None = None) -> int | None:
         """An integer query argument; a malformed one is a 400 naming it."""

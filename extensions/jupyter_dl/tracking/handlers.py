@@ -6,18 +6,14 @@ I/O), so a slow query never stalls the server's event loop.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any
 
 from tornado import web
-from tornado.ioloop import IOLoop
 
 from ..errors import BadRequest, PayloadTooLarge
 from ..web import PlatformHandler, api_path
 from .service import RunQuery, TrackingService
 from .values import decode
-
-T = TypeVar("T")
 
 #: Largest metrics batch accepted in one request; clients send more requests.
 MAX_METRICS_BODY = 16 * 1024 * 1024
@@ -30,9 +26,6 @@ class TrackingHandler(PlatformHandler):
     def tracking(self) -> TrackingService:
         service: TrackingService = self.settings["dl_tracking"]
         return service
-
-    async def call(self, fn: Callable[..., T], *args: Any) -> T:
-        return await IOLoop.current().run_in_executor(None, fn, *args)
 
     def run_query(self) -> RunQuery:
         return RunQuery(
