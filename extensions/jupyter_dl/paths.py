@@ -13,6 +13,8 @@ from pathlib import Path
 
 DB_URL_ENV = "JUPYTER_DL_DB_URL"
 ARTIFACTS_ENV = "JUPYTER_DL_ARTIFACTS_DIR"
+DATASETS_ENV = "JUPYTER_DL_DATASETS_DIR"
+DATASET_REMOTE_ENV = "JUPYTER_DL_DATASETS_REMOTE"
 
 
 def default_data_dir() -> Path:
@@ -42,3 +44,32 @@ def resolve_artifacts_dir(db_url: str, configured: str = "") -> Path:
 
     db_file = sqlite_path(db_url)
     return (db_file.parent if db_file else default_data_dir()) / "artifacts"
+
+
+def resolve_datasets_dir(db_url: str, configured: str = "") -> Path:
+    """The dataset repository (git + DVC): configuration, ``$JUPYTER_DL_DATASETS_DIR``,
+    else ``datasets/repo`` beside an SQLite store, else under the data dir."""
+    explicit = configured or os.environ.get(DATASETS_ENV)
+    if explicit:
+        return Path(explicit).expanduser()
+    return _beside_store(db_url) / "datasets" / "repo"
+
+
+def resolve_dataset_remote(db_url: str, configured: str = "") -> str:
+    """Where dataset versions are pushed: a DVC remote URL or a directory.
+
+    Configuration, ``$JUPYTER_DL_DATASETS_REMOTE``, else ``datasets/remote`` beside an
+    SQLite store (else under the data dir). S3, GCS or Azure URLs work when the
+    matching ``dvc-s3``/``dvc-gs``/``dvc-azure`` plugin is installed.
+    """
+    explicit = configured or os.environ.get(DATASET_REMOTE_ENV)
+    if explicit:
+        return str(Path(explicit).expanduser()) if "://" not in explicit else explicit
+    return str(_beside_store(db_url) / "datasets" / "remote")
+
+
+def _beside_store(db_url: str) -> Path:
+    from .store import sqlite_path
+
+    db_file = sqlite_path(db_url)
+    return db_file.parent if db_file else default_data_dir()

@@ -181,3 +181,87 @@ class Artifact(Base):
     size: Mapped[int] = mapped_column(BigInteger)
     sha256: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[float] = mapped_column(Float)
+
+
+class Dataset(Base):
+    """A named dataset: its catalog entry. Its versions live in the dataset repository
+    (git + DVC); ``DatasetVersion`` rows summarise them for browsing."""
+
+    __tablename__ = "dl_datasets"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(64), unique=True)
+    description: Mapped[str] = mapped_column(Text, default="")
+    owner: Mapped[str | None] = mapped_column(String(128))
+    tags: Mapped[list[str]] = mapped_column(JSON, default=list)
+    created_at: Mapped[float] = mapped_column(Float)
+    updated_at: Mapped[float] = mapped_column(Float)
+
+
+class DatasetVersion(Base):
+    """One version of a dataset: a git commit of its ``.dvc`` file, optionally tagged.
+
+    ``hash`` is DVC's hash of the directory (``<md5>.dir``): equal hashes mean equal
+    content. ``indexed`` says whether the version's file list is in ``dl_dataset_files``.
+    """
+
+    __tablename__ = "dl_dataset_versions"
+    __table_args__ = (
+        UniqueConstraint("dataset_id", "commit"),
+        UniqueConstraint("dataset_id", "tag"),
+        Index("ix_dl_dataset_versions_created", "dataset_id", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    dataset_id: Mapped[int] = mapped_column(ForeignKey("dl_datasets.id", ondelete="CASCADE"))
+    commit: Mapped[str] = mapped_column(String(40))
+    tag: Mapped[str | None] = mapped_column(String(64))
+    message: Mapped[str] = mapped_column(Text, default="")
+    author: Mapped[str] = mapped_column(String(128))
+    created_at: Mapped[float] = mapped_column(Float)
+    files: Mapped[int] = mapped_column(Integer)
+    size: Mapped[int] = mapped_column(BigInteger)
+    hash: Mapped[str] = mapped_column(String(64))
+    indexed: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class DatasetFile(Base):
+    """One file or directory of a version, from DVC's ``.dir`` manifest, read once.
+
+    Directories are rows too (``is_dir``, ``size`` and ``files`` summed below them), so
+    listing a folder of 100k entries is one range scan of the ``(version, parent)``
+    indexes, sorted by name or size, with keyset paging; the tree is never walked.
+    """
+
+    __tablename__ = "dl_dataset_files"
+    __table_args__ = (
+        Index("ix_dl_dataset_files_name", "version_id", "parent_dir", "is_dir", "name"),
+        Index("ix_dl_dataset_files_size", "version_id", "parent_dir", "is_dir", "size", "name"),
+        {"sqlite_with_rowid": False},
+    )
+
+    version_id: Mapped[int] = mapped_column(
+        ForeignKey("dl_dataset_versions.id", ondelete="CASCADE"), primary_key=True
+    )
+    path: Mapped[str] = mapped_column(String(1024), primary_key=True)
+    parent_dir: Mapped[str] = mapped_column(String(1024))
+    name: Mapped[str] = mapped_column(String(255))
+    is_dir: Mapped[bool] = mapped_column(Boolean)
+    size: Mapped[int] = mapped_column(BigInteger)
+    files: Mapped[int] = mapped_column(Integer)
+    md5: Mapped[str | None] = mapped_column(String(32))
+
+
+class DatasetUsage(Base):
+    """Lineage: a run used a dataset version (recorded once per run and version)."""
+
+    __tablename__ = "dl_dataset_usage"
+    __table_args__ = (Index("ix_dl_dataset_usage_version", "version_id", "used_at"),)
+
+    run_id: Mapped[str] = mapped_column(
+        ForeignKey("dl_runs.id", ondelete="CASCADE"), primary_key=True
+    )
+    version_id: Mapped[int] = mapped_column(
+        ForeignKey("dl_dataset_versions.id", ondelete="CASCADE"), primary_key=True
+    )
+    used_at: Mapped[float] = mapped_column(Float)
