@@ -127,6 +127,14 @@ class BatchWriter:
 
 def to_columns(batch: list[Entry]) -> Columns:
     """Entries as one (steps, times, values) triple per metric key."""
+    if not batch:
+        return {}
+    keys = batch[0][2].keys()
+    if all(entry[2].keys() == keys for entry in batch):
+        # The usual case, the same metrics every step: transpose with comprehensions.
+        steps = [entry[0] for entry in batch]
+        times = [entry[1] for entry in batch]
+        return {key: (steps, times, [entry[2][key] for entry in batch]) for key in keys}
     columns: Columns = {}
     for step, t, metrics in batch:
         for key, value in metrics.items():
