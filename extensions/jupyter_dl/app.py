@@ -17,7 +17,16 @@ from traitlets import Float, Unicode
 
 from . import __version__
 from .errors import StoreUnavailable
-from .paths import ARTIFACTS_ENV, DB_URL_ENV, resolve_artifacts_dir, resolve_db_url
+from .paths import (
+    ARTIFACTS_ENV,
+    DATASET_REMOTE_ENV,
+    DATASETS_ENV,
+    DB_URL_ENV,
+    resolve_artifacts_dir,
+    resolve_dataset_remote,
+    resolve_datasets_dir,
+    resolve_db_url,
+)
 from .store import Store
 
 
@@ -46,6 +55,25 @@ class JupyterDL(ExtensionApp):
         beside an SQLite store, else under the Jupyter data directory.""",
     ).tag(config=True)
 
+    datasets_dir = Unicode(
+        "",
+        help="""The dataset repository: a git + DVC repository holding every dataset.
+
+        Empty means $JUPYTER_DL_DATASETS_DIR when set, else ``datasets/repo`` beside an
+        SQLite store, else under the Jupyter data directory. Put it on storage the
+        team shares (its DVC cache is shared too). Created on first use.""",
+    ).tag(config=True)
+
+    dataset_remote = Unicode(
+        "",
+        help="""The DVC remote every dataset version is pushed to: a folder or a URL.
+
+        Empty means $JUPYTER_DL_DATASETS_REMOTE when set, else ``datasets/remote`` beside
+        an SQLite store. ``s3://``, ``gs://`` and ``azure://`` URLs need the matching
+        DVC plugin (``dvc-s3``, ``dvc-gs``, ``dvc-azure``). A version whose push fails is
+        not made.""",
+    ).tag(config=True)
+
     heartbeat_timeout = Float(
         120.0,
         help="""Seconds a running run may stay silent before it is marked crashed.
@@ -60,13 +88,18 @@ class JupyterDL(ExtensionApp):
         url = resolve_db_url(self.db_url)
         self.store = Store(url, setting=f"c.JupyterDL.db_url (or ${DB_URL_ENV})")
         artifacts = resolve_artifacts_dir(url, self.artifacts_dir)
+        datasets = resolve_datasets_dir(url, self.datasets_dir)
+        remote = resolve_dataset_remote(url, self.dataset_remote)
         # Kernels and training processes started from this server use the same store.
         os.environ[DB_URL_ENV] = url
         os.environ[ARTIFACTS_ENV] = str(artifacts)
+        os.environ[DATASETS_ENV] = str(datasets)
+        os.environ[DATASET_REMOTE_ENV] = remote
         try:
             self.store.check_location()
         except StoreUnavailable as e:
             self.log.error("jupyter-dl: %s", e.message)
+        from .datasets.service import DatasetService
         from .platform_info import PlatformInfoService
         from .tracking.service import TrackingService
 
@@ -74,15 +107,22 @@ class JupyterDL(ExtensionApp):
             dl_store=self.store,
             dl_info_service=PlatformInfoService(self.store),
             dl_tracking=TrackingService(self.store, artifacts, self.heartbeat_timeout),
+            dl_datasets=DatasetService(self.store, datasets, remote),
         )
 
     def initialize_handlers(self) -> None:
+        from .datasets.handlers import default_handlers as dataset_handlers
         from .platform_info.handlers import default_handlers as info_handlers
         from .tracking.handlers import default_handlers as tracking_handlers
         from .web import NotFoundHandler, api_path
 
         self.handlers.extend(
-            [*info_handlers, *tracking_handlers, (api_path(".*"), NotFoundHandler)]
+            [
+                *info_handlers,
+                *tracking_handlers,
+                *dataset_handlers,
+                (api_path(".*"), NotFoundHandler),
+            ]
         )
 
     async def _start_jupyter_server_extension(self, serverapp: Any) -> None:
