@@ -1,7 +1,7 @@
 """jupyter-dl: a deep-learning platform inside JupyterHub and JupyterLab.
 
-``import jupyter_dl as dl`` is the user's entry point (``dl.info()`` and, as the
-platform grows, ``dl.init``, ``dl.dataset``, ``dl.train``, ``dl.publish``). The
+``import jupyter_dl as dl`` is the user's entry point (``dl.info()``, ``dl.init``,
+``dl.dataset``, ``dl.datasets`` and, as the platform grows, ``dl.train``, ``dl.publish``). The
 names are resolved lazily so that importing the package, which every Jupyter
 server does to load the extension, costs next to nothing.
 """
@@ -15,9 +15,19 @@ try:
 except ImportError:  # a source tree that was never built or installed
     __version__ = "0.0.0"
 
-__all__ = ["__version__", "current", "finish", "info", "init", "log", "log_artifact"]
+__all__ = [
+    "__version__",
+    "current",
+    "dataset",
+    "datasets",
+    "finish",
+    "info",
+    "init",
+    "log",
+    "log_artifact",
+]
 
-_API = {"current", "finish", "info", "init", "log", "log_artifact"}
+_API = {"current", "dataset", "datasets", "finish", "info", "init", "log", "log_artifact"}
 
 
 def __getattr__(name: str) -> Any:

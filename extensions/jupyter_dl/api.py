@@ -14,17 +14,23 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .paths import DB_URL_ENV, resolve_db_url
+from . import datasets
+from .paths import DB_URL_ENV, resolve_dataset_remote, resolve_datasets_dir, resolve_db_url
 from .platform_info import PlatformInfo, PlatformInfoService
 from .store import Store
 
 if TYPE_CHECKING:
+    from .datasets.dataset import Dataset
+    from .datasets.service import DatasetService
     from .tracking.run import Run
+
+__all__ = ["current", "dataset", "datasets", "finish", "info", "init", "log", "log_artifact"]
 
 PROJECT_ENV = "JUPYTER_DL_PROJECT"
 
 _store: Store | None = None
 _run: Run | None = None
+_datasets: DatasetService | None = None
 
 
 def store() -> Store:
@@ -34,6 +40,38 @@ def store() -> Store:
     if _store is None or _store.url != url:
         _store = Store(url, setting=f"${DB_URL_ENV}")
     return _store
+
+
+def dataset_service() -> DatasetService:
+    """The datasets service of this process: the store, and the repository and remote the
+    server exported (``$JUPYTER_DL_DATASETS_DIR``, ``$JUPYTER_DL_DATASETS_REMOTE``)."""
+    global _datasets
+    from .datasets.service import DatasetService
+
+    opened = store()
+    repo = resolve_datasets_dir(opened.url)
+    remote = resolve_dataset_remote(opened.url)
+    current = _datasets
+    if (
+        current is None
+        or current.store is not opened
+        or current.repo.root != repo
+        or current.repo.remote != remote
+    ):
+        current = _datasets = DatasetService(opened.open(), repo, remote)
+    return current
+
+
+def dataset(name: str, version: str | None = "latest") -> Dataset:
+    """A version of a dataset (``latest`` by default; a tag such as ``v2``, or a commit id).
+
+    ``.files()``, ``.open(path)``, ``.path``, ``.fs``, ``.torch(transform=...)``,
+    ``.versions()``, ``.diff(other)``, ``.commit(folder, message=, tag=)``. Used inside a
+    run started with ``dl.init``, the version is recorded on the run.
+    """
+    from .datasets.dataset import open_dataset
+
+    return open_dataset(dataset_service(), name, version)
 
 
 def info() -> PlatformInfo:

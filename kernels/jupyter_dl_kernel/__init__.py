@@ -1,4 +1,4 @@
-"""The notebook side of jupyter-dl: IPython magics such as ``%dl_info``.
+"""The notebook side of jupyter-dl: IPython magics (``%dl_info``, ``%dl_dataset``).
 
 Spawned servers load this extension in every kernel (see the admin guide);
 elsewhere ``%load_ext jupyter_dl`` (or ``jupyter_dl_kernel``) loads it.
@@ -9,18 +9,23 @@ from __future__ import annotations
 from typing import Any
 
 
-def load_ipython_extension(ipython: Any) -> None:
+def _magics() -> list[Any]:
+    from .dataset_magics import DatasetMagics
     from .magics import PlatformMagics
 
-    ipython.register_magics(PlatformMagics)
+    return [PlatformMagics, DatasetMagics]
+
+
+def load_ipython_extension(ipython: Any) -> None:
+    for magics in _magics():
+        ipython.register_magics(magics)
 
 
 def unload_ipython_extension(ipython: Any) -> None:
-    from .magics import PlatformMagics
-
-    registered = ipython.magics_manager.registry.pop(PlatformMagics.__name__, None)
-    if registered is None:
-        return
-    for kind, names in PlatformMagics.magics.items():
-        for name in names:
-            ipython.magics_manager.magics[kind].pop(name, None)
+    for magics in _magics():
+        registered = ipython.magics_manager.registry.pop(magics.__name__, None)
+        if registered is None:
+            continue
+        for kind, names in magics.magics.items():
+            for name in names:
+                ipython.magics_manager.magics[kind].pop(name, None)
