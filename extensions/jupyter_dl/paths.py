@@ -64,7 +64,7 @@ def resolve_dataset_remote(db_url: str, configured: str = "") -> str:
     """
     explicit = configured or os.environ.get(DATASET_REMOTE_ENV)
     if explicit:
-        return str(Path(explicit).expanduser()) if "://" not in explicit else explicit
+        return str(Path(explicit).expanduser().absolute()) if "://" not in explicit else explicit
     return str(_beside_store(db_url) / "datasets" / "remote")
 
 

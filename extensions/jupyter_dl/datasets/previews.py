@@ -197,20 +197,17 @@ def _csv(file: Path, path: str, size: int, rows: int, delimiter: str | None) -> 
         dialect: Any = csv.Sniffer().sniff(sample, delimiters=delimiter or ",;\t|")
     except csv.Error:
         dialect = csv.excel_tab if delimiter == "\t" else csv.excel  # one column, or guessed
-    try:
-        header = csv.Sniffer().has_header(sample) if sample.strip() else False
-    except csv.Error:
-        header = True
     reader = csv.reader(io.StringIO(text), dialect)
     table: list[list[str]] = []
     try:
         for line in reader:
             if line:
                 table.append(line)
-            if len(table) > rows + (1 if header else 0):
+            if len(table) > rows + 1:
                 break
     except csv.Error as e:
         raise PreviewFailed(f"cannot read {path} as CSV: {e} (line {reader.line_num})") from None
+    header = _has_header(sample, table)
     names = (
         table[0]
         if header and table
@@ -241,6 +238,21 @@ def _csv(file: Path, path: str, size: int, rows: int, delimiter: str | None) -> 
             "header": header,
         },
     }
+
+
+def _has_header(sample: str, table: list[list[str]]) -> bool:
+    """csv.Sniffer's guess, or: the first row has no number where the rows below have one."""
+    if len(table) < 2:
+        return bool(table)
+    try:
+        if csv.Sniffer().has_header(sample):
+            return True
+    except csv.Error:
+        pass
+    first, rest = table[0], table[1:]
+    return not any(map(_is_float, first)) and any(
+        _is_float(row[i]) for row in rest for i in range(min(len(row), len(first)))
+    )
 
 
 def _count_rows(text: str, dialect: Any, header: bool) -> int:

@@ -166,17 +166,25 @@ class DatasetRepo:
             )
 
     def _configure_remote(self) -> None:
-        """The remote is deployment configuration, so it goes in ``.dvc/config.local``
-        (never committed) and follows the setting on every start."""
+        """Name the remote in ``.dvc/config.local`` (never committed) for people using the
+        ``dvc`` command line in the repository, if they have not chosen one. The platform
+        itself always pushes to the remote of its own setting (see ``_open``)."""
         dvc = _dvc()
         with dvc.Repo(str(self.root)) as repo:
             current = repo.config.load_one("local")
-            remote = current.get("remote", {}).get(REMOTE_NAME, {}).get("url")
-            if remote == self.remote and current.get("core", {}).get("remote") == REMOTE_NAME:
+            if current.get("core", {}).get("remote"):
                 return
             with repo.config.edit(level="local") as conf:
                 conf["remote"][REMOTE_NAME] = {"url": self.remote}
                 conf["core"]["remote"] = REMOTE_NAME
+
+    @contextmanager
+    def _open(self) -> Iterator[Any]:
+        """``dvc.repo.Repo`` of this repository, its remote set from our configuration."""
+        dvc = _dvc()
+        settings = {"remote": {REMOTE_NAME: {"url": self.remote}}, "core": {"remote": REMOTE_NAME}}
+        with dvc.Repo(str(self.root), config=settings) as repo:
+            yield repo
 
     @contextmanager
     def lock(self) -> Iterator[None]:
@@ -270,9 +278,8 @@ class DatasetRepo:
 
     def add(self, name: str) -> TrackedDir:
         """``dvc add <name>``: hash the folder, copy new content into the cache."""
-        dvc = _dvc()
         try:
-            with dvc.Repo(str(self.root)) as repo:
+            with self._open() as repo:
                 stage = repo.add([str(self.workdir(name))])[0]
         except Exception as e:
             raise StorageError(f"DVC could not add {name} in {self.root}: {e}") from e
@@ -281,9 +288,8 @@ class DatasetRepo:
 
     def push(self, name: str) -> int:
         """``dvc push <name>.dvc`` to the configured remote; returns files transferred."""
-        dvc = _dvc()
         try:
-            with dvc.Repo(str(self.root)) as repo:
+            with self._open() as repo:
                 return int(
                     repo.push(targets=[str(self.root / f"{name}.dvc")], remote=REMOTE_NAME) or 0
                 )
@@ -293,22 +299,22 @@ class DatasetRepo:
                 " was made. Check c.JupyterDL.dataset_remote (or $JUPYTER_DL_DATASETS_REMOTE)"
             ) from e
 
-    def fetch(self, name: str, sha: str) -> None:
-        """``dvc fetch`` the content of ``name`` at commit ``sha`` into the cache."""
-        dvc = _dvc()
+    def fetch(self, hashes: list[str]) -> None:
+        """Copy contents (by md5, ``.dir`` manifests included) from the remote into the cache."""
+        from dvc_data.hashfile.hash_info import HashInfo
+
         self.ensure()
         try:
-            with dvc.Repo(str(self.root)) as repo:
-                repo.fetch(
-                    targets=[str(self.root / f"{name}.dvc")],
-                    revs=[sha],
-                    remote=REMOTE_NAME,
-                    workspace=False,
-                )
+            with self._open() as repo:
+                result = repo.cloud.pull([HashInfo("md5", h) for h in hashes], remote=REMOTE_NAME)
         except Exception as e:
             raise StorageError(
-                f"cannot fetch {name} at {sha[:10]} from the DVC remote {self.remote}: {_reason(e)}"
+                f"cannot fetch from the DVC remote {self.remote}: {_reason(e)}"
             ) from e
+        if result.failed:
+            raise StorageError(
+                f"{len(result.failed)} file(s) are missing from the DVC remote {self.remote}"
+            )
 
     # ------------------------------------------------------------ source files
 

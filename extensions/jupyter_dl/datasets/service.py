@@ -805,7 +805,7 @@ class DatasetService:
 
         dir_object = self.repo.object_path(version.hash)
         if not dir_object.is_file():
-            self.repo.fetch(name, version.commit)
+            self.repo.fetch([version.hash])
         try:
             files = manifest.read_dir_object(dir_object)
         except (OSError, ValueError) as e:
@@ -825,13 +825,11 @@ class DatasetService:
 
     def _object(self, name: str, ref: str, md5s: list[str]) -> list[Path]:
         paths = [self.repo.object_path(m) for m in md5s]
-        if all(p.is_file() for p in paths):
+        missing = [m for m, p in zip(md5s, paths, strict=True) if not p.is_file()]
+        if not missing:
             return paths
-        with self.store.session() as s:
-            _, version = self._version(s, name, ref)
-            sha = version.commit
-        self.repo.fetch(name, sha)
-        missing = [p for p in paths if not p.is_file()]
+        self.repo.fetch(missing)
+        missing = [m for m, p in zip(md5s, paths, strict=True) if not p.is_file()]
         if missing:
             raise StorageError(
                 f"{len(missing)} file(s) of {name}@{ref} are in neither the DVC cache of"
