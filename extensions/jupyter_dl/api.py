@@ -135,7 +135,9 @@ def init(
     )
     mirrors = []
     if wandb if wandb is not None else os.environ.get("JUPYTER_DL_WANDB") == "1":
-        mirrors.append(_wandb_mirror(record))
+        from .tracking.wandb_sink import WandbMirror
+
+        mirrors.append(WandbMirror(record))
     run = Run(transport, record, flush_interval=flush_interval, mirrors=mirrors)
     if capture_code:
         run.in_background(lambda: _store_files(run, capture_files(environment)), "capture")
@@ -191,40 +193,3 @@ def _start_system_metrics(run: Run, interval: float) -> None:
     monitor = SystemMonitor(lambda sample, t: run.writer.put(next(samples), t, sample), interval)
     monitor.start()
     run.on_finish(monitor.stop)
-
-
-def _wandb_mirror(record: dict[str, Any]) -> Any:
-    """A writer listener that forwards batches to W&B, created on first use (it is slow)."""
-    import logging
-
-    from .tracking.run import SYSTEM_PREFIX
-
-    state: dict[str, Any] = {}
-
-    def mirror(batch: list[tuple[int, float, dict[str, float]]]) -> None:
-        if state.get("failed"):
-            return
-        if "sink" not in state:
-            try:
-                from .tracking.wandb_sink import WandbSink
-
-                state["sink"] = WandbSink(
-                    record["project"],
-                    record["name"],
-                    record["config"],
-                    record["tags"],
-                    record["notes"] or None,
-                    record["id"],
-                )
-            except Exception as e:
-                state["failed"] = True
-                logging.getLogger("jupyter_dl.tracking").warning(
-                    "jupyter-dl: not mirroring to W&B: %s", e
-                )
-                return
-        for step, _, metrics in batch:
-            points = {k: v for k, v in metrics.items() if not k.startswith(SYSTEM_PREFIX)}
-            if points:
-                state["sink"].log(points, step)
-
-    return mirror

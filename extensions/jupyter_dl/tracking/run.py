@@ -14,6 +14,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
+from functools import partial
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -128,6 +129,12 @@ class Run:
         for thread in self._background:
             thread.join(timeout=30)
         self.writer.close()
+        code = exit_code if exit_code is not None else (0 if status == "finished" else 1)
+        summary = dict(self.summary)
+        for mirror in self.writer.listeners:
+            finish = getattr(mirror, "finish", None)
+            if finish is not None:
+                _quietly(partial(finish, summary, code))
         try:
             self.transport.update_run(self.id, _ending(status, exit_code))
         except Exception as e:

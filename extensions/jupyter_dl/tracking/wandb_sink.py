@@ -94,6 +94,47 @@ class WandbSink:
         self._run.finish(exit_code=exit_code)
 
 
+class WandbMirror:
+    """A writer listener that mirrors a run to W&B through ``WandbSink``.
+
+    The sink is created on first use, on the writer thread, because ``wandb.init``
+    takes most of a second even offline. A mirror that cannot start (wandb
+    missing, not logged in) says so once and stays off; tracking goes on.
+    """
+
+    def __init__(self, record: dict[str, Any]) -> None:
+        self.record = record
+        self.sink: WandbSink | None = None
+        self.failed = False
+
+    def __call__(self, batch: list[tuple[int, float, dict[str, float]]]) -> None:
+        sink = self._sink()
+        if sink is None:
+            return
+        for step, _, metrics in batch:
+            points = {k: v for k, v in metrics.items() if not k.startswith("system/")}
+            if points:
+                sink.log(points, step)
+
+    def finish(self, summary: dict[str, Any], exit_code: int) -> None:
+        """Send the final summary and end the W&B run."""
+        if self.sink is not None:
+            self.sink.summary(summary)
+            self.sink.finish(exit_code)
+
+    def _sink(self) -> WandbSink | None:
+        if self.sink is None and not self.failed:
+            r = self.record
+            try:
+                self.sink = WandbSink(
+                    r["project"], r["name"], r["config"], r["tags"], r["notes"] or None, r["id"]
+                )
+            except Exception as e:
+                self.failed = True
+                log.warning("jupyter-dl: not mirroring run %s to W&B: %s", r["id"], e)
+        return self.sink
+
+
 def artifact_name(name: str) -> str:
     """``name`` in the characters W&B accepts for an artifact name."""
     cleaned = re.sub(r"[^A-Za-z0-9_.-]+", "-", name).strip("-.")

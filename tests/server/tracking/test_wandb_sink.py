@@ -185,3 +185,23 @@ def test_disabled_mode_mirrors_nothing_and_does_not_fail(offline_wandb, monkeypa
 
     on_writer_thread(mirror_a_run)
     assert not list((offline_wandb / "wandb").glob("*run-*"))
+
+
+def test_init_with_wandb_mirrors_the_run_offline(offline_wandb, service):
+    import jupyter_dl as dl
+
+    run = dl.init(
+        project="mirror", config={"lr": 0.1}, wandb=True, system_metrics=None, capture_code=False
+    )
+    for step in range(5):
+        dl.log({"loss": 1 / (step + 1)})
+    run.summary["best"] = 0.2
+    dl.finish()
+
+    # wandb keeps the directory of its first run in this process: look beside this test's.
+    files = list(offline_wandb.parent.glob(f"*/wandb/offline-run-*-{run.id}/run-{run.id}.wandb"))
+    assert files, "no offline W&B run was written"
+    records = b"".join(f.read_bytes() for f in files)
+    for recorded in (b"mirror", b"loss", b"best"):
+        assert recorded in records
+    assert service.get_run(run.id)["status"] == "finished"
