@@ -41,8 +41,12 @@ class DatasetHandler(PlatformHandler):
     def user_name(self) -> str | None:
         return (self.current_user.username if self.current_user else None) or None
 
+    def number(self, name: str, default: int) -> int:
+        value = self.int_argument(name, default)
+        return default if value is None else value
+
     def page_args(self, default: int = 50) -> tuple[int, str | None]:
-        return self.int_argument("limit", default) or default, self.cursor()
+        return self.number("limit", default), self.cursor()
 
     def cursor(self) -> str | None:
         return self.get_query_argument("cursor", None) or None
@@ -83,7 +87,7 @@ class DatasetHandler(PlatformHandler):
             while chunk := f.read(1 << 20):
                 self.write(chunk)
                 await self.flush()
-        self.finish()
+        self.finish(set_content_type=info["mime_type"])
 
 
 class CatalogHandler(DatasetHandler):
@@ -196,9 +200,9 @@ class PreviewHandler(DatasetHandler):
     @web.authenticated
     async def get(self, name: str, version: str, path: str) -> None:
         options = Options(
-            size=self.int_argument("size", 256) or 256,
-            rows=self.int_argument("rows", 20) or 20,
-            bytes=self.int_argument("bytes", 1024) or 1024,
+            size=self.number("size", 256),
+            rows=self.number("rows", 20),
+            bytes=self.number("bytes", 1024),
         ).checked()
         work = self.call(self.datasets.preview, name, version, path, options)
         try:
@@ -213,7 +217,7 @@ class PreviewHandler(DatasetHandler):
 class ThumbnailHandler(DatasetHandler):
     @web.authenticated
     async def get(self, name: str, version: str, path: str) -> None:
-        edge = self.int_argument("size", 256) or 256
+        edge = self.number("size", 256)
         target = path
         info = await self.call(self.datasets.file_info, name, version, target)
         # The same content at the same size is the same thumbnail, in any version.
@@ -230,8 +234,7 @@ class ThumbnailHandler(DatasetHandler):
             raise PreviewFailed(
                 f"making a thumbnail of {target} took longer than {PREVIEW_TIMEOUT:g} s"
             ) from None
-        self.set_header("Content-Type", kind)
-        self.finish(data)
+        self.finish(data, set_content_type=kind)
 
 
 class DiffHandler(DatasetHandler):

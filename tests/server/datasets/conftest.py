@@ -130,10 +130,3 @@ def seeded(tmp_path_factory):
         v2=v2,
     )
     store.close()
-
-
-@pytest.fixture
-def server(jp_serverapp):
-    """The extension's store opened before the first request (it opens in the background)."""
-    jp_serverapp.web_app.settings["dl_store"].open()
-    return jp_serverapp
