@@ -10,7 +10,6 @@ a chart of a million-point series reads a few hundred rows.
 
 from __future__ import annotations
 
-import base64
 import csv
 import hashlib
 import io
@@ -29,6 +28,7 @@ from pathlib import Path, PurePosixPath
 from typing import IO, Any
 
 from ..errors import BadRequest, Conflict, NotFound
+from ..pages import MAX_LIMIT, Page, check_editable, next_cursor, page_window
 from ..store import Store
 from . import series
 from .values import encode
@@ -36,7 +36,6 @@ from .values import encode
 STATUSES = ("running", "finished", "failed", "crashed", "killed")
 FINAL_STATUSES = frozenset({"finished", "failed", "killed"})
 SORTABLE = ("created_at", "name", "status", "duration", "ended_at")
-MAX_LIMIT = 500
 MAX_NAME = 256
 SYSTEM_PREFIX = "system/"
 
@@ -44,21 +43,6 @@ _FILTER = re.compile(
     r"^\s*(?P<field>[A-Za-z_][\w./\-]*)\s*(?P<op>>=|<=|!=|=|>|<|~)\s*(?P<value>.*?)\s*$"
 )
 _KEY = re.compile(r"^[\w.\-/ :@]{1,256}$")
-
-
-@dataclass
-class Page:
-    """One page of a list, and the cursor of the next (None at the end)."""
-
-    items: list[dict[str, Any]]
-    next_cursor: str | None
-    total: int | None = None
-
-    def to_json(self) -> dict[str, Any]:
-        body: dict[str, Any] = {"items": self.items, "next_cursor": self.next_cursor}
-        if self.total is not None:
-            body["total"] = self.total
-        return body
 
 
 @dataclass
@@ -97,7 +81,7 @@ class TrackingService:
 
         from ..store.models import Project, Run
 
-        limit, offset = _page(limit, cursor)
+        limit, offset = page_window(limit, cursor)
         stmt = (
             select(Project.name, Project.created_at, func.count(Run.id), func.max(Run.created_at))
             .outerjoin(Run, Run.project_id == Project.id)
@@ -112,7 +96,7 @@ class TrackingService:
             {"name": n, "runs": c, "created_at": _iso(t), "last_run_at": _iso(last)}
             for n, t, c, last in rows[:limit]
         ]
-        return Page(items, _next(offset, limit, len(rows)))
+        return Page(items, next_cursor(offset, limit, len(rows)))
 
     # --------------------------------------------------------------------- runs
 
@@ -205,13 +189,10 @@ class TrackingService:
         ``summary`` merges into the run's summary; ``config`` merges into its config;
         ``status`` ends the run (``finished``, ``failed``, ``killed``).
         """
-        allowed = {"name", "tags", "notes", "archived", "status", "summary", "config", "exit_code"}
-        unknown = set(changes) - allowed
-        if unknown:
-            raise BadRequest(
-                f"cannot change {', '.join(sorted(unknown))};"
-                f" editable: {', '.join(sorted(allowed))}"
-            )
+        check_editable(
+            changes,
+            {"name", "tags", "notes", "archived", "status", "summary", "config", "exit_code"},
+        )
         with self.store.session(write=True) as s:
             run, project = self._run(s, run_id)
             if "name" in changes:
@@ -278,7 +259,7 @@ class TrackingService:
         from ..store.models import Project, Run
 
         self.reap_crashed()
-        limit, offset = _page(query.limit, query.cursor)
+        limit, offset = page_window(query.limit, query.cursor)
         where = self._where(query)
         base = select(Run, Project.name).join(Project, Project.id == Run.project_id).where(*where)
         with self.store.session() as s:
@@ -292,7 +273,7 @@ class TrackingService:
                 count = select(func.count(Run.id)).join(Project, Project.id == Run.project_id)
                 total = s.scalar(count.where(*where)) or 0
             items = [_run_json(run, project) for run, project in rows[:limit]]
-        return Page(items, _next(offset, limit, len(rows)), total)
+        return Page(items, next_cursor(offset, limit, len(rows)), total)
 
     def columns(self, project: str | None = None) -> dict[str, list[str]]:
         """The config and summary keys present in a project's runs, for column pickers."""
@@ -512,7 +493,7 @@ class TrackingService:
 
         from ..store.models import Artifact
 
-        limit, offset = _page(limit, cursor)
+        limit, offset = page_window(limit, cursor)
         with self.store.session() as s:
             self._run(s, run_id)
             rows = s.scalars(
@@ -531,7 +512,7 @@ class TrackingService:
                 }
                 for a in rows[:limit]
             ]
-        return Page(items, _next(offset, limit, len(rows)))
+        return Page(items, next_cursor(offset, limit, len(rows)))
 
     def artifact_file(self, run_id: str, name: str) -> Path:
         """The file behind an artifact, for streaming; 404 when unknown."""
@@ -888,24 +869,6 @@ def _check_tags(tags: Any) -> list[str]:
 
 
 # ----------------------------------------------------------------- helpers
-
-
-def _page(limit: Any, cursor: str | None) -> tuple[int, int]:
-    if not isinstance(limit, int) or not 1 <= limit <= MAX_LIMIT:
-        raise BadRequest(f"limit must be between 1 and {MAX_LIMIT}")
-    if not cursor:
-        return limit, 0
-    try:
-        offset = int(json.loads(base64.urlsafe_b64decode(cursor.encode()))["o"])
-    except (ValueError, KeyError, TypeError):
-        raise BadRequest("cursor is not one this server returned") from None
-    return limit, max(0, offset)
-
-
-def _next(offset: int, limit: int, fetched: int) -> str | None:
-    if fetched <= limit:
-        return None
-    return base64.urlsafe_b64encode(json.dumps({"o": offset + limit}).encode()).decode()
 
 
 def _iso(t: float | None) -> str | None:
