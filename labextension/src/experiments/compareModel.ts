@@ -10,13 +10,14 @@ import { ISignal, Signal } from '@lumino/signaling';
 import { PlatformAPIError } from '../handler';
 import { ITrackingAPI } from './api';
 import { asPlatformError } from './errors';
+import {
+  DEFAULT_POINTS,
+  LIVE_INTERVAL_MS,
+  LIVE_MAX_INTERVAL_MS,
+  pointsForWidth
+} from './live';
 import { columnValue, flatten, plotNumber } from './format';
 import { ICompareResult, ICompareRun } from './tokens';
-
-const LIVE_INTERVAL_MS = 2000;
-const LIVE_MAX_INTERVAL_MS = 60 * 1000;
-const DEFAULT_POINTS = 600;
-const POINTS_STEP = 100;
 
 /**
  * Parameters a parallel-coordinates plot starts with.
@@ -93,10 +94,7 @@ export class CompareModel {
   }
 
   set points(width: number) {
-    const points = Math.max(
-      POINTS_STEP,
-      Math.ceil(width / POINTS_STEP) * POINTS_STEP
-    );
+    const points = pointsForWidth(width);
     if (points === this._points) {
       return;
     }

@@ -11,26 +11,18 @@ import { PlatformAPIError } from '../handler';
 import { ITrackingAPI } from './api';
 import { asPlatformError } from './errors';
 import {
+  DEFAULT_POINTS,
+  LIVE_INTERVAL_MS,
+  LIVE_MAX_INTERVAL_MS,
+  pointsForWidth
+} from './live';
+import {
   IArtifact,
   IMetricSeries,
   IRun,
   IRunDetail,
   IRunPatch
 } from './tokens';
-
-const LIVE_INTERVAL_MS = 2000;
-const LIVE_MAX_INTERVAL_MS = 60 * 1000;
-
-/**
- * Points asked for before the charts have been measured.
- */
-const DEFAULT_POINTS = 600;
-
-/**
- * Chart widths are rounded up to this many pixels, so resizing a panel a
- * little does not refetch every series.
- */
-const POINTS_STEP = 100;
 
 /**
  * The prefix of the metric keys the platform logs about the machine.
@@ -151,13 +143,10 @@ export class RunModel {
 
   /**
    * The charts report their width in pixels; a width in another bucket of
-   * `POINTS_STEP` pixels refetches the series at that resolution.
+   * 100 pixels refetches the series at that resolution.
    */
   set points(width: number) {
-    const points = Math.max(
-      POINTS_STEP,
-      Math.ceil(width / POINTS_STEP) * POINTS_STEP
-    );
+    const points = pointsForWidth(width);
     if (points === this._points) {
       return;
     }
