@@ -372,7 +372,7 @@ class DatasetRepo:
         same source copies nothing."""
         dest = self.workdir(name)
         dest.mkdir(parents=True, exist_ok=True)
-        present = {p: (s, m) for p, s, m in status.walk(dest)}
+        present = {p: (s, m) for p, s, m in status.walk(dest).entries()}
         for path in present.keys() - files.keys():
             (dest / path).unlink()
         _prune_empty(dest, {p.rpartition("/")[0] for p in files})

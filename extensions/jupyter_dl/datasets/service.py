@@ -29,8 +29,8 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import BadRequest, Conflict, NotFound, StorageError
+from ..pages import Page
 from ..store import Store
-from ..tracking.service import Page
 from . import manifest, previews, status
 from .repo import DatasetRepo, Progress, SourceFile, author_name, no_progress
 
@@ -257,7 +257,7 @@ class DatasetService:
                         f" {_ref(latest)}"
                     )
             walked = status.walk(self.repo.workdir(name))
-            sizes = {path: size for path, size, _ in walked}
+            sizes = walked.sizes()
             files = manifest.read_dir_object(self.repo.object_path(tracked.hash))
             if {p for p, _ in files} != sizes.keys():
                 raise StorageError(
