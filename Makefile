@@ -77,6 +77,7 @@ bench: install
 	$(PIP) install --quiet -e ".[bench]"
 	$(PY) benchmarks/server_start.py
 	$(PY) benchmarks/tracking.py
+	$(PY) benchmarks/datasets.py
 
 clean:
 	rm -rf $(VENV) labextension/node_modules labextension/lib extensions/jupyter_dl/labextension \
