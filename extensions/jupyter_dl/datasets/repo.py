@@ -305,7 +305,8 @@ class DatasetRepo:
 
         self.ensure()
         try:
-            with self._open() as repo:
+            # DVC's own repository lock refuses a second operation at once; ours waits.
+            with self.lock(), self._open() as repo:
                 result = repo.cloud.pull([HashInfo("md5", h) for h in hashes], remote=REMOTE_NAME)
         except Exception as e:
             raise StorageError(
