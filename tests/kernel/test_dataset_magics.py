@@ -84,3 +84,30 @@ def test_status_says_whether_the_folder_changed(shell, pets, tmp_path):
 def test_missing_name_is_an_error(shell):
     with pytest.raises(ValueError, match="needs a dataset name"):
         shell.run_line_magic("dl_dataset", "show")
+
+
+def test_progress_and_magics_in_a_real_kernel(tmp_path, monkeypatch):
+    from jupyter_client.manager import start_new_kernel
+
+    from .test_magics import _execute
+
+    monkeypatch.setenv(DATASETS_ENV, str(tmp_path / "repo"))
+    monkeypatch.setenv(DATASET_REMOTE_ENV, str(tmp_path / "remote"))
+    (tmp_path / "source").mkdir()
+    (tmp_path / "source" / "a.txt").write_text("a")
+    km, kc = start_new_kernel(kernel_name="python3")
+    try:
+        code = (
+            "%load_ext jupyter_dl\nimport jupyter_dl as dl\n"
+            f"ds = dl.datasets.create('pets', {str(tmp_path / 'source')!r}, tag='v1')"
+        )
+        outputs = _execute(kc, code)
+        widgets = [
+            o for o in outputs if "application/vnd.jupyter.widget-view+json" in o.get("data", {})
+        ]
+        assert widgets, outputs  # the progress bar
+        outputs = _execute(kc, "%dl_dataset use pets --as train\nprint(train.version)")
+        assert "v1" in "".join(o.get("text", "") for o in outputs if o["msg_type"] == "stream")
+    finally:
+        kc.stop_channels()
+        km.shutdown_kernel(now=True)
