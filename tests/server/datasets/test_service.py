@@ -592,3 +592,13 @@ def test_a_version_changing_one_image_stores_one_new_object(service, sample, dat
     service.commit("pets", sample)
     after = sum(1 for p in cache.rglob("*") if p.is_file())
     assert after - before == 2  # the new image and the new directory manifest
+
+
+def test_commits_work_on_an_unconfigured_git(service, sample, datasets_env, monkeypatch):
+    monkeypatch.setenv("GIT_CONFIG_GLOBAL", os.devnull)
+    monkeypatch.setenv("GIT_CONFIG_NOSYSTEM", "1")
+    monkeypatch.setenv("JUPYTERHUB_USER", "grace")
+    created = service.create_dataset("pets", sample)
+    assert created["latest"]["author"] == "grace"
+    assert created["owner"] == "grace"
+    assert git(datasets_env.repo, "log", "-1", "--format=%an <%ae>").startswith("grace <grace@")
