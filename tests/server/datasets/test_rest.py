@@ -241,3 +241,16 @@ async def test_every_error_is_json(api):
     response = await api.fetch("GET", version_path("raw", quote("../x", safe="")))
     assert response.headers["Content-Type"].startswith("application/json")
     assert set(json.loads(response.body)) == {"error"}
+
+
+async def test_a_slow_preview_is_abandoned_with_a_422(api, server, jp_serverapp, monkeypatch):
+    import time
+
+    from jupyter_dl.datasets import handlers
+
+    service = jp_serverapp.web_app.settings["dl_datasets"]
+    monkeypatch.setattr(handlers, "PREVIEW_TIMEOUT", 0.05)
+    monkeypatch.setattr(service, "preview", lambda *args: time.sleep(0.5))
+    code, error = await api.fail("GET", version_path("preview", "README.md"))
+    assert (code, error["code"]) == (422, "preview_failed")
+    assert "longer than" in error["message"]
