@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import BadRequest, Conflict, NotFound, StorageError
-from ..pages import Page
+from ..pages import Page, check_editable
 from ..store import Store
 from . import manifest, previews, status
 from .repo import DatasetRepo, Progress, SourceFile, author_name, no_progress
@@ -114,13 +114,7 @@ class DatasetService:
 
     def update_dataset(self, name: str, changes: Mapping[str, Any]) -> dict[str, Any]:
         """Edit the catalog entry: ``description``, ``tags``, ``owner``."""
-        allowed = {"description", "tags", "owner"}
-        unknown = set(changes) - allowed
-        if unknown:
-            raise BadRequest(
-                f"cannot change {', '.join(sorted(unknown))};"
-                f" editable: {', '.join(sorted(allowed))}"
-            )
+        check_editable(changes, ("description", "tags", "owner"))
         with self.store.session(write=True) as s:
             ds = self._dataset(s, name)
             if "description" in changes:
