@@ -15,7 +15,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from . import datasets
-from .paths import DB_URL_ENV, resolve_dataset_remote, resolve_datasets_dir, resolve_db_url
+from .paths import (
+    DB_URL_ENV,
+    resolve_artifacts_dir,
+    resolve_dataset_remote,
+    resolve_datasets_dir,
+    resolve_db_url,
+    resolve_jobs_dir,
+)
 from .platform_info import PlatformInfo, PlatformInfoService
 from .store import Store
 
@@ -23,6 +30,7 @@ if TYPE_CHECKING:
     from .datasets.dataset import Dataset
     from .datasets.service import DatasetService
     from .tracking.run import Run
+    from .training.service import TrainingService
 
 __all__ = ["current", "dataset", "datasets", "finish", "info", "init", "log", "log_artifact"]
 
@@ -31,6 +39,7 @@ PROJECT_ENV = "JUPYTER_DL_PROJECT"
 _store: Store | None = None
 _run: Run | None = None
 _datasets: DatasetService | None = None
+_training: TrainingService | None = None
 
 
 def store() -> Store:
@@ -59,6 +68,27 @@ def dataset_service() -> DatasetService:
         or current.repo.remote != remote
     ):
         current = _datasets = DatasetService(opened.open(), repo, remote)
+    return current
+
+
+def training_service() -> TrainingService:
+    """The training service of this process: the store, the jobs folder the server
+    exported (``$JUPYTER_DL_JOBS_DIR``) and the tracking service of the jobs' runs."""
+    global _training
+    from .tracking.service import TrackingService
+    from .training.service import TrainingService
+
+    opened = store().open()
+    jobs = resolve_jobs_dir(opened.url)
+    artifacts = resolve_artifacts_dir(opened.url)
+    current = _training
+    if (
+        current is None
+        or current.store is not opened
+        or current.jobs_dir != jobs
+        or current.tracking.artifacts_dir != artifacts
+    ):
+        current = _training = TrainingService(opened, jobs, TrackingService(opened, artifacts))
     return current
 
 

@@ -1,8 +1,9 @@
-"""Paged lists and request checks that every domain's service shares.
+"""Paged lists, request checks and response times that every domain's service shares.
 
 Every list the platform serves is a page (``items`` plus the ``next_cursor``
 of the following page); cursors are opaque to clients. Edits name the fields
 they may change, and anything else is refused with the list of what is editable.
+Times are stored as UNIX seconds and answered as ISO 8601 in UTC.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import base64
 import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from datetime import datetime, timezone
 from typing import Any
 
 from .errors import BadRequest
@@ -61,3 +63,8 @@ def check_editable(changes: Mapping[str, Any], allowed: Iterable[str]) -> None:
         raise BadRequest(
             f"cannot change {', '.join(sorted(unknown))}; editable: {', '.join(sorted(allowed))}"
         )
+
+
+def iso_time(t: float | None) -> str | None:
+    """A stored time (UNIX seconds) as clients receive it: ISO 8601 in UTC, or None."""
+    return None if t is None else datetime.fromtimestamp(t, timezone.utc).isoformat()

@@ -15,6 +15,7 @@ DB_URL_ENV = "JUPYTER_DL_DB_URL"
 ARTIFACTS_ENV = "JUPYTER_DL_ARTIFACTS_DIR"
 DATASETS_ENV = "JUPYTER_DL_DATASETS_DIR"
 DATASET_REMOTE_ENV = "JUPYTER_DL_DATASETS_REMOTE"
+JOBS_ENV = "JUPYTER_DL_JOBS_DIR"
 
 
 def default_data_dir() -> Path:
@@ -66,6 +67,16 @@ def resolve_dataset_remote(db_url: str, configured: str = "") -> str:
     if explicit:
         return str(Path(explicit).expanduser().absolute()) if "://" not in explicit else explicit
     return str(_beside_store(db_url) / "datasets" / "remote")
+
+
+def resolve_jobs_dir(db_url: str, configured: str = "") -> Path:
+    """Where training jobs keep their files (shipped function, logs per rank, result,
+    checkpoints): configuration, ``$JUPYTER_DL_JOBS_DIR``, else ``jobs`` beside an
+    SQLite store, else under the data dir."""
+    explicit = configured or os.environ.get(JOBS_ENV)
+    if explicit:
+        return Path(explicit).expanduser().absolute()
+    return _beside_store(db_url) / "jobs"
 
 
 def _beside_store(db_url: str) -> Path:

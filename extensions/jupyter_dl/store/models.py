@@ -265,3 +265,42 @@ class DatasetUsage(Base):
         ForeignKey("dl_dataset_versions.id", ondelete="CASCADE"), primary_key=True
     )
     used_at: Mapped[float] = mapped_column(Float)
+
+
+class Job(Base):
+    """A training job: what was launched, on which backend, and how it ended.
+
+    ``status`` moves from ``queued`` (recorded, supervisor starting) to ``running``
+    (ranks launched) to one of ``succeeded``, ``failed`` or ``cancelled``.
+    ``exit_codes`` holds one entry per rank of the last attempt (None where a rank was
+    stopped by the launcher). The logs, the shipped function and its result live in
+    the job's folder under the jobs directory; ``pid`` is the job's supervisor, which
+    records the outcome even when the process that launched the job has exited.
+    """
+
+    __tablename__ = "dl_jobs"
+    __table_args__ = (Index("ix_dl_jobs_created", "created_at"),)
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    name: Mapped[str] = mapped_column(String(256))
+    kind: Mapped[str] = mapped_column(String(16))
+    backend: Mapped[str] = mapped_column(String(32))
+    status: Mapped[str] = mapped_column(String(16), index=True)
+    nproc: Mapped[int] = mapped_column(Integer)
+    gpus: Mapped[int] = mapped_column(Integer)
+    devices: Mapped[list[str]] = mapped_column(JSON, default=list)
+    command: Mapped[list[str]] = mapped_column(JSON, default=list)
+    workdir: Mapped[str] = mapped_column(Text)
+    max_restarts: Mapped[int] = mapped_column(Integer)
+    restarts: Mapped[int] = mapped_column(Integer, default=0)
+    exit_codes: Mapped[list[int | None]] = mapped_column(JSON, default=list)
+    error: Mapped[str | None] = mapped_column(Text)
+    run_id: Mapped[str | None] = mapped_column(ForeignKey("dl_runs.id", ondelete="SET NULL"))
+    owner: Mapped[str | None] = mapped_column(String(128))
+    host: Mapped[str] = mapped_column(String(256))
+    pid: Mapped[int | None] = mapped_column(Integer)
+    pid_started_at: Mapped[float | None] = mapped_column(Float)
+    created_at: Mapped[float] = mapped_column(Float)
+    started_at: Mapped[float | None] = mapped_column(Float)
+    ended_at: Mapped[float | None] = mapped_column(Float)
+    heartbeat_at: Mapped[float | None] = mapped_column(Float)

@@ -29,6 +29,7 @@ from typing import IO, Any
 
 from ..errors import BadRequest, Conflict, NotFound
 from ..pages import MAX_LIMIT, Page, check_editable, next_cursor, page_window
+from ..processes import process_alive
 from ..store import Store
 from . import series
 from .values import encode
@@ -565,7 +566,7 @@ class TrackingService:
         return (
             run.host == self.host
             and run.pid is not None
-            and not _process_alive(run.pid, run.created_at)
+            and not process_alive(run.pid, run.created_at)
         )
 
     def _key_ids(self, s: Any, run_id: str, by_key: dict[str, Any]) -> dict[str, int]:
@@ -951,18 +952,6 @@ _NOUNS = [
 def _run_name(n: int) -> str:
     """Readable default names (``swift-otter-7``): easier to talk about than ids."""
     return f"{secrets.choice(_ADJECTIVES)}-{secrets.choice(_NOUNS)}-{n}"
-
-
-def _process_alive(pid: int, since: float) -> bool:
-    """Whether ``pid`` is still the process that started the run (not a zombie, not reused)."""
-    import psutil
-
-    try:
-        proc = psutil.Process(pid)
-        alive: bool = proc.status() != psutil.STATUS_ZOMBIE and proc.create_time() <= since + 1
-    except psutil.Error:
-        return False
-    return alive
 
 
 def _chunks(source: bytes | IO[bytes] | Path) -> Iterator[bytes]:

@@ -1,0 +1,100 @@
+"""The local backend: torch elastic on this machine, watched by a detached supervisor.
+
+``start`` spawns ``python -m jupyter_dl.training.supervise <job dir>`` in a
+session of its own (so neither a kernel restart nor the server's shutdown
+reaches it), writing to the job's ``supervisor.log``. The supervisor runs
+torch elastic (``torch.distributed.run``, what ``torchrun`` runs) with
+``torchrun_args``: one node, ``nproc`` ranks, a c10d rendezvous on localhost on
+a port the store picks itself, and up to ``max_restarts`` restarts of all ranks
+when one fails. Each rank runs ``python -m jupyter_dl.training.entry <job dir>``.
+
+``stop`` asks the supervisor to stop (SIGTERM: torch elastic stops the ranks and
+the supervisor records the job cancelled), then stops whatever is left of its
+process tree and of the ranks' process groups, so no rank, data loader worker or
+helper a rank started outlives the job.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import subprocess
+import sys
+import threading
+from pathlib import Path
+from typing import Any
+
+from ... import processes
+from ..files import JobFiles
+
+SUPERVISOR_MODULE = "jupyter_dl.training.supervise"
+ENTRY_MODULE = "jupyter_dl.training.entry"
+#: How often torch elastic looks at its ranks: a failed rank is noticed within this.
+MONITOR_INTERVAL = 0.2
+#: Seconds torch elastic gives ranks to exit after SIGTERM before SIGKILL.
+SHUTDOWN_TIMEOUT = 5
+
+
+def torchrun_args(job_id: str, nproc: int, max_restarts: int, job_dir: Path) -> list[str]:
+    """The ``torchrun`` command line of a local job (without the program name)."""
+    return [
+        "--nnodes=1",
+        f"--nproc-per-node={nproc}",
+        f"--max-restarts={max_restarts}",
+        "--rdzv-backend=c10d",
+        "--rdzv-endpoint=localhost:0",
+        f"--rdzv-id={job_id}",
+        f"--monitor-interval={MONITOR_INTERVAL}",
+        f"--shutdown-timeout={SHUTDOWN_TIMEOUT}",
+        "--module",
+        ENTRY_MODULE,
+        str(job_dir),
+    ]
+
+
+class LocalLauncher:
+    """Jobs as torch elastic process groups on the server's own machine."""
+
+    name = "local"
+
+    def start(self, files: JobFiles, workdir: Path, env: dict[str, str]) -> tuple[int, float]:
+        with files.supervisor_log.open("ab") as log:
+            proc = subprocess.Popen(
+                [sys.executable, "-m", SUPERVISOR_MODULE, str(files.root)],
+                cwd=workdir,
+                env=env,
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+                close_fds=True,
+            )
+        # Collect its exit status whenever it ends, so it never lingers as a zombie
+        # of this process; nothing here waits for the job.
+        threading.Thread(target=proc.wait, name=f"job-{files.root.name}", daemon=True).start()
+        started = processes.create_time(proc.pid)
+        return proc.pid, started if started is not None else 0.0
+
+    def stop(self, job: dict[str, Any], files: JobFiles, grace: float) -> list[int]:
+        supervisor = (
+            processes.tree(job["pid"], job["pid_started_at"] or 0.0) if job.get("pid") else []
+        )
+        known = [*supervisor, *rank_processes(files, job["nproc"])]
+        if supervisor:
+            import psutil
+
+            with contextlib.suppress(psutil.Error):
+                supervisor[0].terminate()
+            psutil.wait_procs([supervisor[0]], timeout=grace)
+        # A restart may have started new ranks while the supervisor was stopping.
+        return processes.stop([*known, *rank_processes(files, job["nproc"])], grace=grace)
+
+
+def rank_processes(files: JobFiles, nproc: int) -> list[Any]:
+    """Every live process of the ranks' current attempts: each rank leads a process
+    group of its own, which also holds the helpers it started."""
+    found: dict[int, Any] = {}
+    for record in files.ranks(nproc, "pid"):
+        if isinstance(record, dict) and "pgid" in record:
+            for proc in processes.group_members(record["pgid"], record.get("started", 0.0)):
+                found[proc.pid] = proc
+    return list(found.values())
