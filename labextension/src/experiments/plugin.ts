@@ -1,6 +1,7 @@
 /**
  * The plugin of the Experiments panel: its command (in the palette and the
- * launcher), one panel at a time in the main area, restored with the layout
+ * launcher), a command that opens one run (what other panels link to; args `{id, project}`), one
+ * panel at a time in the main area, restored with the layout
  * together with its project, and the columns chosen per project kept in
  * the state database.
  */
@@ -136,6 +137,39 @@ export const experimentsPlugin: JupyterFrontEndPlugin<void> = {
             ? args.project
             : null;
         await open(project);
+      }
+    });
+
+    app.commands.addCommand(ExperimentsCommandIDs.openRun, {
+      label: trans.__('Open Run'),
+      caption: trans.__('Open a run in the Experiments panel'),
+      icon: args => (args.isPalette ? undefined : experimentsIcon),
+      describedBy: {
+        args: {
+          type: 'object',
+          required: ['id'],
+          properties: {
+            id: {
+              type: 'string',
+              description: trans.__('The id of the run to open')
+            },
+            project: {
+              type: 'string',
+              description: trans.__('Its project, whose runs Back returns to')
+            }
+          }
+        }
+      },
+      execute: async args => {
+        if (typeof args.id !== 'string' || !args.id) {
+          return;
+        }
+        const project =
+          typeof args.project === 'string' && args.project
+            ? args.project
+            : null;
+        const panel = await open(project);
+        panel.model.openRun(args.id);
       }
     });
 

@@ -220,6 +220,10 @@ export interface IRunPatch {
  */
 export namespace ExperimentsCommandIDs {
   export const open = 'jupyter-dl:open-experiments';
+  /**
+   * Open one run (args `{id, project?}`) in the Experiments panel.
+   */
+  export const openRun = 'jupyter-dl:open-run';
 }
 
 /**
