@@ -1,6 +1,7 @@
 /**
  * The jupyter-dl JupyterLab extension: the Deep Learning sidebar (its
- * command and its place in the saved layout) and the Experiments panel.
+ * command and its place in the saved layout), the Experiments panel and
+ * the Datasets panel.
  */
 import {
   ILayoutRestorer,
@@ -11,6 +12,8 @@ import { ICommandPalette } from '@jupyterlab/apputils';
 import { ITranslator, nullTranslator } from '@jupyterlab/translation';
 import { CommandToolbarButton } from '@jupyterlab/ui-components';
 
+import { datasetsPlugin } from './datasets/plugin';
+import { DatasetsCommandIDs } from './datasets/tokens';
 import { experimentsPlugin } from './experiments/plugin';
 import { ExperimentsCommandIDs } from './experiments/tokens';
 import { deepLearningIcon } from './icons';
@@ -23,6 +26,7 @@ export { PlatformInfoModel } from './model';
 export { DeepLearningSidebar } from './sidebar';
 export * from './tokens';
 export * from './experiments/tokens';
+export * from './datasets/tokens';
 
 /**
  * Where the sidebar sits among the left-area tabs (the file browser is 100,
@@ -63,6 +67,16 @@ const plugin: JupyterFrontEndPlugin<void> = {
         caption: trans.__('Open Experiments: tracked runs and their charts')
       })
     );
+    sidebar.toolbar.insertAfter(
+      'experiments',
+      'datasets',
+      new CommandToolbarButton({
+        commands: app.commands,
+        id: DatasetsCommandIDs.open,
+        label: '',
+        caption: trans.__('Open Datasets: versions, files and previews')
+      })
+    );
 
     app.commands.addCommand(CommandIDs.openSidebar, {
       label: trans.__('Open Deep Learning Sidebar'),
@@ -84,4 +98,4 @@ const plugin: JupyterFrontEndPlugin<void> = {
   }
 };
 
-export default [plugin, experimentsPlugin];
+export default [plugin, experimentsPlugin, datasetsPlugin];
