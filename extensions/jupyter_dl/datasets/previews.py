@@ -78,9 +78,14 @@ def kind_of(path: str) -> str:
     return "binary"
 
 
+#: Types Python's ``mimetypes`` does not know but datasets are full of.
+_DATA_TYPES = {".npy": "application/x-npy", ".parquet": "application/vnd.apache.parquet"}
+
+
 def mime_type(path: str) -> str:
+    known = _DATA_TYPES.get(Path(path).suffix.lower())
     guessed, _ = mimetypes.guess_type(path)
-    return guessed or "application/octet-stream"
+    return known or guessed or "application/octet-stream"
 
 
 def preview(file: Path, path: str, size: int, options: Options | None = None) -> dict[str, Any]:
