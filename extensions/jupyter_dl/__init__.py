@@ -20,6 +20,7 @@ __all__ = [
     "current",
     "dataset",
     "datasets",
+    "distributed",
     "finish",
     "info",
     "init",
@@ -35,6 +36,10 @@ def __getattr__(name: str) -> Any:
         from . import api
 
         return getattr(api, name)
+    if name == "distributed":
+        from .training.distributed import distributed
+
+        return distributed
     if name == "run":  # the current run, like ``wandb.run``
         from . import api
 

@@ -25,6 +25,7 @@ from .paths import (
 )
 from .platform_info import PlatformInfo, PlatformInfoService
 from .store import Store
+from .training.files import RUN_ID_ENV
 
 if TYPE_CHECKING:
     from .datasets.dataset import Dataset
@@ -136,6 +137,9 @@ def init(
       installed packages with the run; ``system_metrics`` is the sampling interval
       of CPU/memory/GPU metrics in seconds (None turns it off).
     - In a distributed job only rank 0 (``$RANK``) records, unless ``all_ranks``.
+    - Inside a training job (``dl.train``, ``%dl_train``) the run is the job's own
+      (``$JUPYTER_DL_RUN_ID``): ``config`` merges into it, ``tags`` are added, ``name``
+      and ``notes`` replace the job's; the job ends it, not ``dl.finish``.
     """
     global _run
     from .tracking.run import DisabledRun, Run
@@ -152,23 +156,29 @@ def init(
 
     environment = capture_environment()
     transport = transport_from_env()
-    record = transport.create_run(
-        {
-            "project": project or _default_project(environment),
-            "name": name,
-            "config": dict(config or {}),
-            "tags": list(tags or []),
-            "notes": notes,
-            "system": environment,
-            "owner": environment.get("user"),
-        }
-    )
+    job_run = os.environ.get(RUN_ID_ENV)
+    if job_run:
+        record = _join_job_run(transport, job_run, name, config, tags, notes)
+    else:
+        record = transport.create_run(
+            {
+                "project": project or _default_project(environment),
+                "name": name,
+                "config": dict(config or {}),
+                "tags": list(tags or []),
+                "notes": notes,
+                "system": environment,
+                "owner": environment.get("user"),
+            }
+        )
     mirrors = []
     if wandb if wandb is not None else os.environ.get("JUPYTER_DL_WANDB") == "1":
         from .tracking.wandb_sink import WandbMirror
 
         mirrors.append(WandbMirror(record))
-    run = Run(transport, record, flush_interval=flush_interval, mirrors=mirrors)
+    run = Run(
+        transport, record, flush_interval=flush_interval, mirrors=mirrors, ends_run=not job_run
+    )
     if capture_code:
         run.in_background(lambda: _store_files(run, capture_files(environment)), "capture")
     if system_metrics:
@@ -198,10 +208,41 @@ def finish(status: str = "finished", exit_code: int | None = None) -> None:
 
 
 def current() -> Run:
-    """The run ``dl.log`` records into; an error naming ``dl.init`` when there is none."""
+    """The run ``dl.log`` records into; an error naming ``dl.init`` when there is none.
+
+    Inside a training job the job's run is joined on first use, without ``dl.init``.
+    """
+    if _run is None and os.environ.get(RUN_ID_ENV):
+        return init()
     if _run is None:
         raise RuntimeError("no run is active: call dl.init(project=...) first")
     return _run
+
+
+def _join_job_run(
+    transport: Any,
+    run_id: str,
+    name: str | None,
+    config: Mapping[str, Any] | None,
+    tags: Sequence[str] | None,
+    notes: str | None,
+) -> dict[str, Any]:
+    """The training job's run, with what ``dl.init`` was given merged into it."""
+    changes: dict[str, Any] = {}
+    if config:
+        changes["config"] = dict(config)
+    if name:
+        changes["name"] = name
+    if notes is not None:
+        changes["notes"] = notes
+    if tags:
+        existing = transport.get_run(run_id)["tags"]
+        changes["tags"] = list(dict.fromkeys([*existing, *tags]))
+    if not changes:
+        record: dict[str, Any] = transport.get_run(run_id)
+        return record
+    updated: dict[str, Any] = transport.update_run(run_id, changes)
+    return updated
 
 
 def _store_files(run: Run, files: list[tuple[str, bytes]]) -> None:

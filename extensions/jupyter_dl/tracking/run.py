@@ -46,7 +46,11 @@ class SyncedDict(dict[str, Any]):
 
 
 class Run:
-    """A run being tracked from this process."""
+    """A run being tracked from this process.
+
+    ``ends_run=False`` is for a run that belongs to something else (a training job's
+    run, which the job ends): ``finish`` writes what was logged but leaves its status.
+    """
 
     def __init__(
         self,
@@ -54,8 +58,10 @@ class Run:
         record: dict[str, Any],
         flush_interval: float = 0.5,
         mirrors: Iterable[Callable[[list[Entry]], None]] = (),
+        ends_run: bool = True,
     ) -> None:
         self.transport = transport
+        self.ends_run = ends_run
         self.id: str = record["id"]
         self.name: str = record["name"]
         self.project: str = record["project"]
@@ -135,6 +141,9 @@ class Run:
             finish = getattr(mirror, "finish", None)
             if finish is not None:
                 _quietly(partial(finish, summary, code))
+        if not self.ends_run:
+            _live_runs.discard(self)
+            return
         try:
             self.transport.update_run(self.id, _ending(status, exit_code))
         except Exception as e:

@@ -13,10 +13,12 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import sys
 import time
 import traceback
 from pathlib import Path
+from types import FrameType
 from typing import Any
 
 from .. import processes
@@ -39,12 +41,15 @@ def main(argv: list[str] | None = None) -> int:
             "attempt": attempt,
         },
     )
+    signal.signal(signal.SIGTERM, _terminate)
     code = 0
     try:
         spec = files.read_spec()
         value = run(spec, files)
         if rank == 0 and spec["kind"] == "function":
             keep_result(files, value)
+    except Terminated:
+        code = -signal.SIGTERM
     except SystemExit as e:
         code = _exit_code(e)
         if code:
@@ -57,7 +62,19 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         _end(code)
     files.write_json(files.exit(rank), {"attempt": attempt, "code": code})
+    if code == -signal.SIGTERM:  # end as stopped, the way torch elastic reports it
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        os.kill(os.getpid(), signal.SIGTERM)
     return code
+
+
+class Terminated(BaseException):
+    """The launcher is stopping this rank (another rank failed, or the job was cancelled)."""
+
+
+def _terminate(signum: int, frame: FrameType | None) -> None:
+    # Unwinding lets rank 0 write what it logged before it goes.
+    raise Terminated()
 
 
 def run(spec: dict[str, Any], files: JobFiles) -> Any:
@@ -69,6 +86,7 @@ def run(spec: dict[str, Any], files: JobFiles) -> Any:
         with files.payload.open("rb") as f:
             fn, args, kwargs = cloudpickle.load(f)
         sys.argv = list(spec["argv"])
+        _join_process_group()
         return fn(*args, **kwargs)
     script = spec["script"]
     if kind == "script":
@@ -99,6 +117,17 @@ def run_notebook(path: Path, args: list[str]) -> None:
         error = result.error_before_exec or result.error_in_exec
         if error is not None:
             raise RuntimeError(f"cell {number} of {path.name} failed") from error
+
+
+def _join_process_group() -> None:
+    """Set up ``torch.distributed`` before the function runs, so its collectives (and
+    ``dl.distributed``) just work; a function job without torch installed runs as it is."""
+    from importlib.util import find_spec
+
+    if find_spec("torch") is not None:
+        from .distributed import distributed
+
+        distributed.setup()
 
 
 def user_traceback(error: BaseException) -> str:

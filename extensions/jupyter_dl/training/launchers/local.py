@@ -57,6 +57,10 @@ class LocalLauncher:
     name = "local"
 
     def start(self, files: JobFiles, workdir: Path, env: dict[str, str]) -> tuple[int, float]:
+        # Sharing the rendezvous store with the ranks keeps one store across restarts,
+        # where a restarted rank can read the address a dead rank of the previous
+        # attempt left behind and fail to connect; a store per attempt cannot.
+        env = {**env, "TORCH_DISABLE_SHARE_RDZV_TCP_STORE": "1"}
         with files.supervisor_log.open("ab") as log:
             proc = subprocess.Popen(
                 [sys.executable, "-m", SUPERVISOR_MODULE, str(files.root)],
