@@ -1,7 +1,8 @@
 """jupyter-dl: a deep-learning platform inside JupyterHub and JupyterLab.
 
 ``import jupyter_dl as dl`` is the user's entry point (``dl.info()``, ``dl.init``,
-``dl.dataset``, ``dl.datasets`` and, as the platform grows, ``dl.train``, ``dl.publish``). The
+``dl.dataset``, ``dl.datasets``, ``dl.train``, ``dl.job``, ``dl.distributed`` and, as the
+platform grows, ``dl.publish``). The
 names are resolved lazily so that importing the package, which every Jupyter
 server does to load the extension, costs next to nothing.
 """
@@ -16,6 +17,8 @@ except ImportError:  # a source tree that was never built or installed
     __version__ = "0.0.0"
 
 __all__ = [
+    "Job",
+    "JobFailed",
     "__version__",
     "current",
     "dataset",
@@ -24,11 +27,15 @@ __all__ = [
     "finish",
     "info",
     "init",
+    "job",
+    "jobs",
     "log",
     "log_artifact",
+    "train",
 ]
 
 _API = {"current", "dataset", "datasets", "finish", "info", "init", "log", "log_artifact"}
+_TRAINING = {"train", "job", "jobs", "Job", "JobFailed"}
 
 
 def __getattr__(name: str) -> Any:
@@ -36,6 +43,10 @@ def __getattr__(name: str) -> Any:
         from . import api
 
         return getattr(api, name)
+    if name in _TRAINING:
+        from .training import job
+
+        return getattr(job, name)
     if name == "distributed":
         from .training.distributed import distributed
 

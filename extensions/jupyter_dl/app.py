@@ -22,10 +22,12 @@ from .paths import (
     DATASET_REMOTE_ENV,
     DATASETS_ENV,
     DB_URL_ENV,
+    JOBS_ENV,
     resolve_artifacts_dir,
     resolve_dataset_remote,
     resolve_datasets_dir,
     resolve_db_url,
+    resolve_jobs_dir,
 )
 from .store import Store
 
@@ -74,12 +76,24 @@ class JupyterDL(ExtensionApp):
         not made.""",
     ).tag(config=True)
 
+    jobs_dir = Unicode(
+        "",
+        help="""Directory of training jobs: per job, the shipped function, one log per
+        rank, the result and checkpoints.
+
+        Empty means $JUPYTER_DL_JOBS_DIR when set, else a ``jobs`` folder beside an
+        SQLite store, else under the Jupyter data directory. Local jobs run on this
+        server's machine, so a local disk is right.""",
+    ).tag(config=True)
+
     heartbeat_timeout = Float(
         120.0,
-        help="""Seconds a running run may stay silent before it is marked crashed.
+        help="""Seconds a running run (or a job's supervisor) may stay silent before
+        the run is marked crashed (the job failed).
 
-        Loggers send a heartbeat with every flush (at least every few seconds); runs
-        of a dead process on this host are marked crashed at once.""",
+        Loggers send a heartbeat with every flush (at least every few seconds), job
+        supervisors every ten seconds; runs and jobs of a dead process on this host are
+        marked at once.""",
     ).tag(config=True)
 
     store: Store
@@ -90,11 +104,13 @@ class JupyterDL(ExtensionApp):
         artifacts = resolve_artifacts_dir(url, self.artifacts_dir)
         datasets = resolve_datasets_dir(url, self.datasets_dir)
         remote = resolve_dataset_remote(url, self.dataset_remote)
+        jobs = resolve_jobs_dir(url, self.jobs_dir)
         # Kernels and training processes started from this server use the same store.
         os.environ[DB_URL_ENV] = url
         os.environ[ARTIFACTS_ENV] = str(artifacts)
         os.environ[DATASETS_ENV] = str(datasets)
         os.environ[DATASET_REMOTE_ENV] = remote
+        os.environ[JOBS_ENV] = str(jobs)
         try:
             self.store.check_location()
         except StoreUnavailable as e:
@@ -102,18 +118,22 @@ class JupyterDL(ExtensionApp):
         from .datasets.service import DatasetService
         from .platform_info import PlatformInfoService
         from .tracking.service import TrackingService
+        from .training.service import TrainingService
 
+        tracking = TrackingService(self.store, artifacts, self.heartbeat_timeout)
         self.settings.update(
             dl_store=self.store,
             dl_info_service=PlatformInfoService(self.store),
-            dl_tracking=TrackingService(self.store, artifacts, self.heartbeat_timeout),
+            dl_tracking=tracking,
             dl_datasets=DatasetService(self.store, datasets, remote),
+            dl_training=TrainingService(self.store, jobs, tracking, self.heartbeat_timeout),
         )
 
     def initialize_handlers(self) -> None:
         from .datasets.handlers import default_handlers as dataset_handlers
         from .platform_info.handlers import default_handlers as info_handlers
         from .tracking.handlers import default_handlers as tracking_handlers
+        from .training.handlers import default_handlers as training_handlers
         from .web import NotFoundHandler, api_path
 
         self.handlers.extend(
@@ -121,6 +141,7 @@ class JupyterDL(ExtensionApp):
                 *info_handlers,
                 *tracking_handlers,
                 *dataset_handlers,
+                *training_handlers,
                 (api_path(".*"), NotFoundHandler),
             ]
         )

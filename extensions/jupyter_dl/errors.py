@@ -74,3 +74,10 @@ class StoreUnavailable(PlatformError):
 
     code = "store_unavailable"
     status = 503
+
+
+class LaunchFailed(PlatformError):
+    """A training backend could not start a job (recorded as failed, with the reason)."""
+
+    code = "launch_failed"
+    status = 503

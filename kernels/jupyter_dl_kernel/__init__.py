@@ -1,4 +1,5 @@
-"""The notebook side of jupyter-dl: IPython magics (``%dl_info``, ``%dl_dataset``).
+"""The notebook side of jupyter-dl: IPython magics (``%dl_info``, ``%dl_dataset``,
+``%dl_train`` and the other job magics).
 
 Spawned servers load this extension in every kernel (see the admin guide);
 elsewhere ``%load_ext jupyter_dl`` (or ``jupyter_dl_kernel``) loads it.
@@ -12,8 +13,9 @@ from typing import Any
 def _magics() -> list[Any]:
     from .dataset_magics import DatasetMagics
     from .magics import PlatformMagics
+    from .training_magics import TrainingMagics
 
-    return [PlatformMagics, DatasetMagics]
+    return [PlatformMagics, DatasetMagics, TrainingMagics]
 
 
 def load_ipython_extension(ipython: Any) -> None:

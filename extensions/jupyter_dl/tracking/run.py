@@ -132,6 +132,8 @@ class Run:
         self._finished = True
         for stop in self._cleanup:
             _quietly(stop)
+        # Logged points first: a process being stopped may not outlive slower work.
+        self.writer.flush()
         for thread in self._background:
             thread.join(timeout=30)
         self.writer.close()

@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..errors import BadRequest, Conflict, NotFound
+from ..errors import BadRequest, Conflict, LaunchFailed, NotFound
 from ..gpus import Gpu, probe
 from ..pages import Page, iso_time, next_cursor, page_window
 from ..processes import process_alive
@@ -201,8 +201,9 @@ class TrainingService:
         try:
             pid, started = launcher(req.backend).start(files, plan.workdir, self._env(plan, files))
         except OSError as e:
-            self.finish(job_id, "failed", error=f"the {req.backend} backend did not start: {e}")
-            raise
+            reason = f"the {req.backend} backend did not start job {job_id}: {e}"
+            self.finish(job_id, "failed", error=reason)
+            raise LaunchFailed(reason) from e
         with self.store.session(write=True) as s:
             job = self._job(s, job_id)
             if job.pid is None:  # the supervisor may have recorded itself already
@@ -503,6 +504,19 @@ class TrainingService:
             and job.pid is not None
             and not process_alive(job.pid, job.pid_started_at or job.created_at)
         )
+
+
+def file_in_root(root: Path, path: Any, what: str = "script") -> Path:
+    """A file named relative to the server's root folder; never one outside it."""
+    if not isinstance(path, str) or not path.strip():
+        raise BadRequest(f"{what} must be a path relative to the server's root folder")
+    if Path(path).is_absolute() or "\x00" in path:
+        raise BadRequest(f"{what} {path!r} must be relative to the server's root folder")
+    base = Path(root).resolve()
+    target = (base / path).resolve()
+    if base not in target.parents:
+        raise BadRequest(f"{what} {path!r} leads outside the server's root folder {base}")
+    return target
 
 
 def assign_devices(visible: Sequence[Gpu], busy: set[str], count: int) -> list[str]:

@@ -19,6 +19,9 @@ def job_dirs(tmp_path, monkeypatch):
     monkeypatch.setenv(ARTIFACTS_ENV, str(tmp_path / "artifacts"))
     api._training = None
     yield tmp_path / "jobs"
+    if api._training is not None:  # jobs a test launched through dl.train
+        for job in api._training.list_jobs(status="active").items:
+            api._training.cancel(job["id"], grace=5)
     api._training = None
 
 

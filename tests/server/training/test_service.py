@@ -18,8 +18,11 @@ import pytest
 from jupyter_dl import gpus
 from jupyter_dl.errors import BadRequest, Conflict, NotFound
 from jupyter_dl.gpus import Gpu, GpuReport
+from jupyter_dl.training.entry import keep_result
+from jupyter_dl.training.files import JobFiles
 from jupyter_dl.training.launchers.local import torchrun_args
 from jupyter_dl.training.service import JobRequest, assign_devices
+from jupyter_dl.training.supervise import _exit_codes, describe_failure
 
 from .conftest import function_job, wait, wait_for
 
@@ -57,12 +60,6 @@ def killed_once():
     return int(os.environ["TORCHELASTIC_RESTART_COUNT"])
 
 
-def unpicklable():
-    import threading
-
-    return threading.Lock()
-
-
 # ------------------------------------------------------------- outcomes
 
 
@@ -83,6 +80,29 @@ def test_function_job_succeeds_with_result_logs_and_run(service):
         assert chunk["done"]
     run = service.tracking.get_run(done["run_id"])
     assert (run["name"], run["status"], run["exit_code"]) == ("doubling", "finished", 0)
+    assert_logs_read_by_offset(service, job["id"])
+
+
+def assert_logs_read_by_offset(service, job_id):
+    """Small chunks from successive offsets add up to the log; no character is cut."""
+    log = service.files(job_id).log(0)
+    log.write_bytes(log.read_bytes() + "épée\n".encode())
+    whole = service.read_log(job_id, 0)
+    text, offset = "", 0
+    while True:
+        chunk = service.read_log(job_id, 0, offset=offset, limit=3)
+        text += chunk["text"]
+        offset = chunk["next_offset"]
+        if chunk["done"]:
+            break
+    assert text == whole["text"]
+    assert text.endswith("épée\n")
+    with pytest.raises(BadRequest, match="past the end"):
+        service.read_log(job_id, 0, offset=whole["size"] + 1)
+    with pytest.raises(BadRequest, match="rank must be between 0 and 1"):
+        service.read_log(job_id, 2)
+    with pytest.raises(NotFound):
+        service.read_log("nosuchjob", 0)
 
 
 def test_raising_rank_fails_the_job_with_its_traceback_first(service):
@@ -104,20 +124,6 @@ def test_killed_rank_is_restarted_when_restarts_remain(service):
     assert (job["status"], job["restarts"], job["exit_codes"]) == ("succeeded", 1, [0, 0])
     assert cloudpickle.loads(service.result_file(job["id"]).read_bytes()) == 1
     assert "restart 1: rank 1 starts again" in service.read_log(job["id"], 1)["text"]
-
-
-def test_killed_rank_without_restarts_names_the_signal(service):
-    job = wait(service, service.launch(function_job(killed_once))["id"])
-    assert job["status"] == "failed"
-    assert job["exit_codes"][1] == -9
-    assert job["error"].startswith("rank 1 was killed by SIGKILL")
-
-
-def test_a_result_that_cannot_be_pickled_is_explained(service):
-    job = wait(service, service.launch(function_job(unpicklable, nproc=1))["id"])
-    assert job["status"] == "succeeded"
-    with pytest.raises(NotFound, match="cannot be pickled"):
-        service.result_file(job["id"])
 
 
 def test_script_and_notebook_jobs(service, tmp_path):
@@ -143,6 +149,12 @@ def test_script_and_notebook_jobs(service, tmp_path):
     assert "notebook 42" in service.read_log(failing["id"], 0)["text"]
     assert "cell 4 of explore.ipynb failed" in ended["error"]
     assert "ZeroDivisionError" in ended["error"]
+    assert [j["id"] for j in service.list_jobs().items] == [failing["id"], job["id"]]
+    assert [j["id"] for j in service.list_jobs(status="failed").items] == [failing["id"]]
+    assert service.list_jobs(status="active").items == []
+    assert service.list_jobs(limit=1).next_cursor is not None
+    with pytest.raises(BadRequest, match="status must be"):
+        service.list_jobs(status="done")
 
 
 # --------------------------------------------------------------- cancel
@@ -282,41 +294,38 @@ def test_torchrun_command_line(tmp_path):
     assert args[-3:] == ["--module", "jupyter_dl.training.entry", str(tmp_path)]
 
 
-# ----------------------------------------------------------------- logs
+# ------------------------------------------------- outcomes, settled offline
 
 
-def test_logs_are_read_by_offset_without_cutting_characters(service):
-    job = service.launch(function_job(double, 1, nproc=1))
-    wait(service, job["id"])
-    log = service.files(job["id"]).log(0)
-    log.write_bytes(log.read_bytes() + "épée\n".encode())
-    whole = service.read_log(job["id"], 0)
-    text, offset = "", 0
-    while True:
-        chunk = service.read_log(job["id"], 0, offset=offset, limit=3)
-        text += chunk["text"]
-        offset = chunk["next_offset"]
-        if chunk["done"]:
-            break
-    assert text == whole["text"]
-    assert text.endswith("épée\n")
-    with pytest.raises(BadRequest, match="past the end"):
-        service.read_log(job["id"], 0, offset=whole["size"] + 1)
-    with pytest.raises(BadRequest, match="rank must be between 0 and 0"):
-        service.read_log(job["id"], 1)
-    with pytest.raises(NotFound):
-        service.read_log("nosuchjob", 0)
+def test_failures_read_cause_first(tmp_path):
+    files = JobFiles(tmp_path)
+    spec = {"nproc": 3}
+    files.write_json(files.pid(0), {"attempt": 0})
+    trace = "Traceback (most recent call last):\nValueError: bad batch\n"
+    files.write_json(files.error(2, 0), {"rank": 2, "attempt": 0, "time": 20.0, "traceback": trace})
+    files.write_json(files.exit(0), {"attempt": 0, "code": 0})
+    failures = {
+        1: {"exitcode": -15, "how": "was killed by SIGTERM", "time": 10.0},
+        2: {"exitcode": 1, "how": "exited with code 1", "time": 21.0},
+    }
+    error = describe_failure(files, spec, failures)
+    assert error.split("\n\n") == [
+        "rank 2 failed (exit code 1):\n" + trace.rstrip(),
+        "rank 1 was killed by SIGTERM",
+    ]
+    assert _exit_codes(files, spec, failures) == [0, -15, 1]
+    killed = {0: {"exitcode": -9, "how": "was killed by SIGKILL", "time": 30.0}}
+    assert describe_failure(JobFiles(tmp_path / "other"), spec, killed) == (
+        "rank 0 was killed by SIGKILL"
+    )
 
 
-def test_jobs_are_listed_newest_first_and_by_status(service):
-    first = service.launch(function_job(double, 1, nproc=1))
-    second = service.launch(function_job(rank_one_raises, nproc=2))
-    wait(service, first["id"])
-    wait(service, second["id"])
-    assert [j["id"] for j in service.list_jobs().items] == [second["id"], first["id"]]
-    assert [j["id"] for j in service.list_jobs(status="failed").items] == [second["id"]]
-    assert service.list_jobs(status="active").items == []
-    page = service.list_jobs(limit=1)
-    assert page.next_cursor is not None
-    with pytest.raises(BadRequest, match="status must be"):
-        service.list_jobs(status="done")
+def test_a_result_that_cannot_be_pickled_is_explained(tmp_path):
+    import threading
+
+    files = JobFiles(tmp_path)
+    keep_result(files, threading.Lock())
+    assert not files.result.exists()
+    assert "returned a lock that cannot be pickled" in files.result_error.read_text()
+    keep_result(files, {"accuracy": 0.9})
+    assert cloudpickle.loads(files.result.read_bytes()) == {"accuracy": 0.9}
