@@ -78,6 +78,7 @@ bench: install
 	$(PY) benchmarks/server_start.py
 	$(PY) benchmarks/tracking.py
 	$(PY) benchmarks/datasets.py
+	$(PY) benchmarks/training.py
 
 clean:
 	rm -rf $(VENV) labextension/node_modules labextension/lib extensions/jupyter_dl/labextension \

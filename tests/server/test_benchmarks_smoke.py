@@ -1,4 +1,4 @@
-"""The tracking benchmark runs end to end at small sizes (its timings are not checked)."""
+"""The benchmarks run end to end at small sizes (their timings are not checked)."""
 
 import os
 import subprocess
@@ -38,3 +38,20 @@ def test_tracking_benchmark_quick(tmp_path):
     assert "wandb.log: skipped" in done.stdout
     assert "MLflow: skipped" in done.stdout
     assert "40,000 stored" in done.stdout
+
+
+TRAINING = Path(__file__).resolve().parents[2] / "benchmarks" / "training.py"
+
+
+def test_training_benchmark_quick(tmp_path):
+    env = {**os.environ, "HOME": str(tmp_path), "TMPDIR": str(tmp_path)}
+    done = subprocess.run(
+        [sys.executable, str(TRAINING), "--quick", "--steps", "2"],
+        capture_output=True,
+        text=True,
+        timeout=240,
+        env=env,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    for line in ("== runs ==", "== results ==", "torchrun", "dl.train(script)", "dl.train(fn)"):
+        assert line in done.stdout, done.stdout
