@@ -24,12 +24,11 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
 from ..errors import BadRequest, Conflict, NotFound, StorageError
-from ..pages import Page, check_editable
+from ..pages import Page, check_editable, iso_time
 from ..store import Store
 from . import manifest, previews, status
 from .repo import DatasetRepo, Progress, SourceFile, author_name, no_progress
@@ -554,8 +553,8 @@ class DatasetService:
                     "project": project,
                     "name": run.name,
                     "status": run.status,
-                    "created_at": _iso(run.created_at),
-                    "used_at": _iso(used_at),
+                    "created_at": iso_time(run.created_at),
+                    "used_at": iso_time(used_at),
                 }
                 for run, project, used_at in found[:limit]
             ]
@@ -903,10 +902,6 @@ def _check_tags(tags: Any) -> list[str]:
 # ------------------------------------------------------------------- JSON
 
 
-def _iso(t: float | None) -> str | None:
-    return None if t is None else datetime.fromtimestamp(t, timezone.utc).isoformat()
-
-
 def _ref(version: Any) -> str:
     """How a version is named in URLs: its tag, else its short commit id."""
     return str(version.tag or version.commit[:10])
@@ -924,7 +919,7 @@ def _version_json(name: str, version: Any) -> dict[str, Any]:
         "tag": version.tag,
         "message": version.message,
         "author": version.author,
-        "created_at": _iso(version.created_at),
+        "created_at": iso_time(version.created_at),
         "files": version.files,
         "size": version.size,
         "hash": version.hash,
@@ -937,8 +932,8 @@ def _dataset_json(ds: Any, versions: int, latest: Any) -> dict[str, Any]:
         "description": ds.description,
         "owner": ds.owner,
         "tags": ds.tags,
-        "created_at": _iso(ds.created_at),
-        "updated_at": _iso(ds.updated_at),
+        "created_at": iso_time(ds.created_at),
+        "updated_at": iso_time(ds.updated_at),
         "versions": versions,
         "latest": _version_json(ds.name, latest) if latest is not None else None,
     }
@@ -951,7 +946,7 @@ def _usage_json(name: str, version: Any, used_at: float) -> dict[str, Any]:
         "commit": version.commit,
         "tag": version.tag,
         "hash": version.hash,
-        "used_at": _iso(used_at),
+        "used_at": iso_time(used_at),
     }
 
 

@@ -28,7 +28,7 @@ from pathlib import Path, PurePosixPath
 from typing import IO, Any
 
 from ..errors import BadRequest, Conflict, NotFound
-from ..pages import MAX_LIMIT, Page, check_editable, next_cursor, page_window
+from ..pages import MAX_LIMIT, Page, check_editable, iso_time, next_cursor, page_window
 from ..processes import process_alive
 from ..store import Store
 from . import series
@@ -94,7 +94,7 @@ class TrackingService:
         with self.store.session() as s:
             rows = s.execute(stmt).all()
         items = [
-            {"name": n, "runs": c, "created_at": _iso(t), "last_run_at": _iso(last)}
+            {"name": n, "runs": c, "created_at": iso_time(t), "last_run_at": iso_time(last)}
             for n, t, c, last in rows[:limit]
         ]
         return Page(items, next_cursor(offset, limit, len(rows)))
@@ -487,7 +487,7 @@ class TrackingService:
             s.merge(
                 Artifact(run_id=run_id, name=name, size=size, sha256=sha256, created_at=created)
             )
-        return {"name": name, "size": size, "sha256": sha256, "created_at": _iso(created)}
+        return {"name": name, "size": size, "sha256": sha256, "created_at": iso_time(created)}
 
     def list_artifacts(self, run_id: str, limit: int = 200, cursor: str | None = None) -> Page:
         from sqlalchemy import select
@@ -509,7 +509,7 @@ class TrackingService:
                     "name": a.name,
                     "size": a.size,
                     "sha256": a.sha256,
-                    "created_at": _iso(a.created_at),
+                    "created_at": iso_time(a.created_at),
                 }
                 for a in rows[:limit]
             ]
@@ -872,14 +872,6 @@ def _check_tags(tags: Any) -> list[str]:
 # ----------------------------------------------------------------- helpers
 
 
-def _iso(t: float | None) -> str | None:
-    if t is None:
-        return None
-    from datetime import datetime, timezone
-
-    return datetime.fromtimestamp(t, timezone.utc).isoformat()
-
-
 def _run_json(run: Any, project: str) -> dict[str, Any]:
     end = (
         run.ended_at
@@ -891,9 +883,9 @@ def _run_json(run: Any, project: str) -> dict[str, Any]:
         "project": project,
         "name": run.name,
         "status": run.status,
-        "created_at": _iso(run.created_at),
-        "ended_at": _iso(run.ended_at),
-        "heartbeat_at": _iso(run.heartbeat_at),
+        "created_at": iso_time(run.created_at),
+        "ended_at": iso_time(run.ended_at),
+        "heartbeat_at": iso_time(run.heartbeat_at),
         "duration": (end - run.created_at) if end is not None else None,
         "exit_code": run.exit_code,
         "config": run.config,
