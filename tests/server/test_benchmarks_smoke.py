@@ -5,19 +5,11 @@ import subprocess
 import sys
 from pathlib import Path
 
-SCRIPT = Path(__file__).resolve().parents[2] / "benchmarks" / "tracking.py"
-
-SECTIONS = [
-    "== 1. dl.log latency per call",
-    "== 2. 40,000 points logged and durable ==",
-    "== seeding (not timed) ==",
-    "== 3. runs table: filter + sort + first page of 50",
-    "== 4. 1,000-point chart of a 100,000-point metric ==",
-    "== results ==",
-]
+BENCHMARKS = Path(__file__).resolve().parents[2] / "benchmarks"
 
 
-def test_tracking_benchmark_quick(tmp_path):
+def run_quick(tmp_path: Path, script: str, *args: str) -> str:
+    """Run ``benchmarks/<script>`` with ``args`` in a private home; its output."""
     env = {
         **os.environ,
         "HOME": str(tmp_path),
@@ -26,32 +18,47 @@ def test_tracking_benchmark_quick(tmp_path):
         "TMPDIR": str(tmp_path),
     }
     done = subprocess.run(
-        [sys.executable, str(SCRIPT), "--quick", "--skip-mlflow", "--skip-wandb"],
+        [sys.executable, str(BENCHMARKS / script), *args],
         capture_output=True,
         text=True,
         timeout=240,
         env=env,
     )
     assert done.returncode == 0, done.stdout + done.stderr
-    for heading in SECTIONS:
-        assert heading in done.stdout, done.stdout
-    assert "wandb.log: skipped" in done.stdout
-    assert "MLflow: skipped" in done.stdout
-    assert "40,000 stored" in done.stdout
+    return done.stdout
 
 
-TRAINING = Path(__file__).resolve().parents[2] / "benchmarks" / "training.py"
+def test_tracking_benchmark_quick(tmp_path):
+    out = run_quick(tmp_path, "tracking.py", "--quick", "--skip-mlflow", "--skip-wandb")
+    for heading in (
+        "== 1. dl.log latency per call",
+        "== 2. 40,000 points logged and durable ==",
+        "== seeding (not timed) ==",
+        "== 3. runs table: filter + sort + first page of 50",
+        "== 4. 1,000-point chart of a 100,000-point metric ==",
+        "== results ==",
+    ):
+        assert heading in out, out
+    assert "wandb.log: skipped" in out
+    assert "MLflow: skipped" in out
+    assert "40,000 stored" in out
+
+
+def test_datasets_benchmark_quick(tmp_path):
+    out = run_quick(tmp_path, "datasets.py", "--quick", "--skip-http", "--skip-dvc-cli")
+    for heading in (
+        "== seeding (reported, not judged) ==",
+        "== 1. browse a 1,000-entry folder, pages of 100 ==",
+        "== 2. status of the unchanged 2,000-file working folder ==",
+        "== 3. diff of two 2,000-file versions ==",
+        "== results ==",
+    ):
+        assert heading in out, out
+    assert "{'added': 50, 'removed': 50, 'modified': 50}" in out
+    assert "status vs bare stat walk" in out
 
 
 def test_training_benchmark_quick(tmp_path):
-    env = {**os.environ, "HOME": str(tmp_path), "TMPDIR": str(tmp_path)}
-    done = subprocess.run(
-        [sys.executable, str(TRAINING), "--quick", "--steps", "2"],
-        capture_output=True,
-        text=True,
-        timeout=240,
-        env=env,
-    )
-    assert done.returncode == 0, done.stdout + done.stderr
+    out = run_quick(tmp_path, "training.py", "--quick", "--steps", "2")
     for line in ("== runs ==", "== results ==", "torchrun", "dl.train(script)", "dl.train(fn)"):
-        assert line in done.stdout, done.stdout
+        assert line in out, out
