@@ -20,6 +20,23 @@ from IPython.display import HTML, display
 from .dataset_magics import table
 
 
+def backend_options(pairs: list[str]) -> dict[str, Any]:
+    """``--option KEY=VALUE`` pairs as a dict; a value that reads as a JSON number,
+    boolean or list is that, anything else a string."""
+    import json
+
+    options: dict[str, Any] = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key.strip():
+            raise UsageError(f"--option takes KEY=VALUE, not {pair!r}")
+        try:
+            options[key.strip()] = json.loads(value)
+        except ValueError:
+            options[key.strip()] = value
+    return options
+
+
 @magics_class
 class TrainingMagics(Magics):
     """Training jobs from notebook cells."""
@@ -32,6 +49,13 @@ class TrainingMagics(Magics):
     @argument("--name", default=None, help="the job's name")
     @argument("--max-restarts", type=int, default=0, help="restarts of all ranks after a failure")
     @argument("--project", default=None, help="the project of the job's run")
+    @argument(
+        "--option",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="a setting of the backend (repeatable), e.g. --option address=tcp://host:8786",
+    )
     @argument("--steps", type=int, default=None, help="steps the run logs, for a progress bar")
     @argument("--quiet", action="store_true", help="do not show the job's live view")
     @line_cell_magic
@@ -57,6 +81,7 @@ class TrainingMagics(Magics):
             "name": args.name,
             "max_restarts": args.max_restarts,
             "project": args.project,
+            "options": backend_options(args.option),
         }
         if cell is not None:
             if args.script or script_args:

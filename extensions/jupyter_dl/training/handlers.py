@@ -15,6 +15,7 @@ from tornado import web
 
 from ..errors import BadRequest
 from ..web import PlatformHandler, api_path
+from .launchers import backends
 from .service import MAX_LOG_CHUNK, JobRequest, TrainingService, file_in_root
 
 JOB_ID = r"(?P<job_id>[a-z0-9]{6,32})"
@@ -28,6 +29,7 @@ NEW_JOB_FIELDS = {
     "name",
     "max_restarts",
     "project",
+    "options",
 }
 
 
@@ -82,11 +84,18 @@ class JobsHandler(TrainingHandler):
             gpus=body.get("gpus"),
             backend=body.get("backend", "local"),
             max_restarts=body.get("max_restarts", 0),
+            options=body.get("options") or {},
             project=body.get("project") or path.stem,
             owner=user,
             workdir=path.parent,
             command=[body[kind], *args],
         )
+
+
+class BackendsHandler(TrainingHandler):
+    @web.authenticated
+    def get(self) -> None:
+        self.finish({"backends": backends()})
 
 
 class JobHandler(TrainingHandler):
@@ -116,6 +125,7 @@ class LogsHandler(TrainingHandler):
 
 default_handlers = [
     (api_path("jobs"), JobsHandler),
+    (api_path("jobs", "backends"), BackendsHandler),  # before the job id, which it matches
     (api_path("jobs", JOB_ID), JobHandler),
     (api_path("jobs", JOB_ID, "cancel"), CancelHandler),
     (api_path("jobs", JOB_ID, "logs"), LogsHandler),

@@ -174,6 +174,7 @@ def train(
     name: str | None = None,
     max_restarts: int = 0,
     project: str | None = None,
+    options: Mapping[str, Any] | None = None,
     service: TrainingService | None = None,
 ) -> Job:
     """Run ``fn(*args, **kwargs)`` as a distributed job; returns the :class:`Job` at once.
@@ -189,6 +190,7 @@ def train(
       ``dl.distributed.save_checkpoint``/``load_checkpoint`` the job resumes.
     - ``project``: the project of the job's run (default ``$JUPYTER_DL_PROJECT``,
       else the notebook's or script's name, else ``jobs``).
+    - ``options``: settings of the backend (see the training guide for each one's).
 
     Inside ``fn``, ``dl.distributed`` says which rank this is and wraps the model;
     ``dl.log`` on rank 0 records into the job's run (``job.run``).
@@ -202,6 +204,7 @@ def train(
         "gpus": gpus,
         "backend": backend,
         "max_restarts": max_restarts,
+        "options": dict(options or {}),
         "owner": _user(),
         "pythonpath": _user_paths(),
         "workdir": Path.cwd(),

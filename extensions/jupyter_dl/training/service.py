@@ -22,7 +22,7 @@ import shutil
 import socket
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -78,6 +78,7 @@ class JobRequest:
     command: Sequence[str] = ()
     argv: Sequence[str] = ()
     pythonpath: Sequence[str] = ()
+    options: Mapping[str, Any] = field(default_factory=dict)
 
 
 @dataclass
@@ -91,6 +92,7 @@ class Plan:
     devices: list[str]
     workdir: Path
     command: list[str] = field(default_factory=list)
+    options: dict[str, Any] = field(default_factory=dict)
 
 
 class TrainingService:
@@ -120,7 +122,10 @@ class TrainingService:
 
     def plan(self, request: JobRequest) -> Plan:
         """Check a request (backend, processes, GPUs, name, file) without starting anything."""
-        check_backend(request.backend)
+        backend = launcher(check_backend(request.backend))
+        if not isinstance(request.options, Mapping):
+            raise BadRequest("options must be a mapping of the backend's settings")
+        options = backend.check_options(dict(request.options))
         if request.kind not in KINDS:
             raise BadRequest(f"kind must be one of {', '.join(KINDS)}")
         max_restarts = request.max_restarts
@@ -146,7 +151,7 @@ class TrainingService:
         workdir = Path(request.workdir or Path.cwd())
         if not workdir.is_dir():
             raise BadRequest(f"the working folder {workdir} does not exist")
-        return Plan(request, name, nproc, gpus, devices, workdir, command)
+        return Plan(request, name, nproc, gpus, devices, workdir, command, options)
 
     def launch(self, request: JobRequest) -> dict[str, Any]:
         """Check, record and start a job; returns it (usually still ``queued``)."""
@@ -531,6 +536,8 @@ def _spec(job_id: str, plan: Plan) -> dict[str, Any]:
     return {
         "id": job_id,
         "kind": req.kind,
+        "backend": req.backend,
+        "options": plan.options,
         "name": plan.name,
         "nproc": plan.nproc,
         "max_restarts": req.max_restarts,

@@ -4,9 +4,10 @@ It runs detached from whoever launched the job (a kernel may exit, a server
 restart), so the job's status in the store is right whatever happens to them:
 
 1. it marks the job running, unless it was cancelled before it got there;
-2. it runs torch elastic in this process, exactly as ``torchrun`` would with
-   ``launchers.local.torchrun_args``; torch elastic starts the ranks, restarts
-   them all when one fails (up to ``max_restarts``) and stops them on SIGTERM;
+2. it runs the job's backend in this process (``Launcher.run``): for a local
+   job torch elastic, exactly as ``torchrun`` would, which starts the ranks,
+   restarts them all when one fails (up to ``max_restarts``) and stops them on
+   SIGTERM; other backends do the same on their engine;
 3. a thread beats the job's and the run's heartbeat and records restarts;
 4. when torch elastic returns, it settles the outcome (each rank's exit code,
    the first failing rank's traceback first), stops whatever the ranks left
@@ -27,11 +28,12 @@ import time
 import traceback
 from pathlib import Path
 from types import FrameType
-from typing import Any
 
 from .. import processes
 from .files import JobFiles
-from .launchers.local import rank_processes, torchrun_args
+from .launchers import launcher
+from .launchers.local import rank_processes
+from .outcome import Outcome, Stopped, attempts, exit_codes
 from .service import TrainingService
 
 log = logging.getLogger("jupyter_dl.training.supervise")
@@ -39,23 +41,6 @@ log = logging.getLogger("jupyter_dl.training.supervise")
 #: Seconds between heartbeats of a job and its run (restarts are recorded at once).
 HEARTBEAT_INTERVAL = 10.0
 _STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT, signal.SIGHUP)
-
-
-class Stopped(BaseException):
-    """The supervisor was told to stop by a signal."""
-
-    def __init__(self, signum: int) -> None:
-        super().__init__(signal.Signals(signum).name)
-        self.signum = signum
-
-
-class Outcome:
-    """How the job ended: status, one exit code per rank, the error people read first."""
-
-    def __init__(self, status: str, exit_codes: list[int | None], error: str | None = None) -> None:
-        self.status = status
-        self.exit_codes = exit_codes
-        self.error = error
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -82,11 +67,11 @@ def main(argv: list[str] | None = None) -> int:
     beat.start()
     outcome = Outcome("failed", [None] * nproc)
     try:
-        outcome = run(files, spec)
+        outcome = launcher(spec.get("backend", "local")).run(files, spec)
     except Stopped as e:
         cancelled = files.cancel.exists()
         reason = None if cancelled else f"the job's supervisor was stopped by {e}"
-        outcome = Outcome("cancelled" if cancelled else "failed", _exit_codes(files, spec), reason)
+        outcome = Outcome("cancelled" if cancelled else "failed", exit_codes(files, spec), reason)
     except Exception:
         outcome.error = "the launcher failed:\n" + traceback.format_exc()
     finally:
@@ -96,7 +81,7 @@ def main(argv: list[str] | None = None) -> int:
         left = processes.stop(rank_processes(files, nproc), grace=5.0)
         if left:
             log.warning("processes %s of job %s could not be stopped", left, job_id)
-        restarts = _restarts(files, nproc)
+        restarts = attempts(files, nproc)
         files.write_json(
             files.outcome,
             {
@@ -109,80 +94,6 @@ def main(argv: list[str] | None = None) -> int:
         service.finish(job_id, outcome.status, outcome.exit_codes, outcome.error, restarts)
         log.info("job %s %s", job_id, outcome.status)
     return 0 if outcome.status == "succeeded" else 1
-
-
-def run(files: JobFiles, spec: dict[str, Any]) -> Outcome:
-    """Run the ranks under torch elastic until they succeed or restarts run out."""
-    from torch.distributed.elastic.multiprocessing.api import SignalException
-    from torch.distributed.elastic.multiprocessing.errors import ChildFailedError
-    from torch.distributed.run import parse_args
-    from torch.distributed.run import run as elastic_run
-
-    nproc = spec["nproc"]
-    argv = torchrun_args(spec["id"], nproc, spec["max_restarts"], files.root)
-    args = parse_args(argv)  # type: ignore[no-untyped-call]
-    try:
-        elastic_run(args)  # type: ignore[no-untyped-call]
-    except SignalException as e:
-        raise Stopped(int(e.sigval)) from None
-    except ChildFailedError as e:
-        failures = {rank: _failure(f) for rank, f in e.failures.items()}
-        return Outcome(
-            "failed", _exit_codes(files, spec, failures), describe_failure(files, spec, failures)
-        )
-    return Outcome("succeeded", [0] * nproc)
-
-
-def describe_failure(
-    files: JobFiles, spec: dict[str, Any], failures: dict[int, dict[str, Any]]
-) -> str:
-    """What went wrong, cause first: the traceback of each rank that raised (earliest
-    first), then ranks that exited or died of a signal on their own, then ranks torch
-    elastic stopped (SIGTERM) because another one failed."""
-    attempt = _restarts(files, spec["nproc"])
-    entries: list[tuple[int, float, str]] = []
-    raised = set()
-    for record in files.errors(attempt):
-        rank = record["rank"]
-        raised.add(rank)
-        code = failures.get(rank, {}).get("exitcode")
-        how = f" (exit code {code})" if code is not None else ""
-        entries.append((0, record["time"], f"rank {rank} failed{how}:\n{record['traceback']}"))
-    for rank, failure in sorted(failures.items()):
-        if rank not in raised:
-            stopped = failure["exitcode"] == -signal.SIGTERM
-            entries.append((2 if stopped else 1, failure["time"], f"rank {rank} {failure['how']}"))
-    entries.sort(key=lambda e: (e[0], e[1]))
-    return "\n\n".join(text.rstrip() for _, _, text in entries)
-
-
-def _failure(failure: Any) -> dict[str, Any]:
-    code = int(failure.exitcode)
-    how = f"was killed by {failure.signal_name()}" if code < 0 else f"exited with code {code}"
-    return {"exitcode": code, "how": how, "time": float(failure.timestamp)}
-
-
-def _exit_codes(
-    files: JobFiles, spec: dict[str, Any], failures: dict[int, dict[str, Any]] | None = None
-) -> list[int | None]:
-    """Each rank's exit code in the last attempt; None for a rank stopped by the launcher."""
-    failures = failures or {}
-    attempt = _restarts(files, spec["nproc"])
-    codes: list[int | None] = []
-    for rank, record in enumerate(files.ranks(spec["nproc"], "exit")):
-        if rank in failures:
-            codes.append(failures[rank]["exitcode"])
-        elif isinstance(record, dict) and record.get("attempt") == attempt:
-            codes.append(record["code"])
-        else:
-            codes.append(None)
-    return codes
-
-
-def _restarts(files: JobFiles, nproc: int) -> int:
-    """The attempt the ranks are on: 0 until torch elastic restarts them."""
-    attempts = [r.get("attempt", 0) for r in files.ranks(nproc, "pid") if isinstance(r, dict)]
-    return max(attempts, default=0)
 
 
 class Heartbeat:
@@ -206,7 +117,7 @@ class Heartbeat:
     def _loop(self) -> None:
         restarts, last = 0, 0.0
         while not self._stopping.wait(1.0):
-            now_restarts = _restarts(self.files, self.nproc)
+            now_restarts = attempts(self.files, self.nproc)
             if now_restarts == restarts and time.monotonic() - last < HEARTBEAT_INTERVAL:
                 continue
             try:

@@ -132,3 +132,11 @@ async def test_a_notebook_job_and_bad_queries(api, scripts):
     code, error = await api.fail("GET", f"jobs/{job['id']}/logs", params={"rank": 3})
     assert (code, error["message"]) == (400, f"rank must be between 0 and 0 for job {job['id']}")
     assert (await api.fail("GET", f"jobs/{job['id']}/logs", params={"offset": "x"}))[0] == 400
+
+
+async def test_backends_are_listed_for_the_launch_form(api):
+    body = await api.ok("GET", "jobs/backends")
+    validate(body, "Backends")
+    names = [b["name"] for b in body["backends"]]
+    assert "local" in names
+    assert all(b["description"] for b in body["backends"])

@@ -21,8 +21,8 @@ from jupyter_dl.gpus import Gpu, GpuReport
 from jupyter_dl.training.entry import keep_result
 from jupyter_dl.training.files import JobFiles
 from jupyter_dl.training.launchers.local import torchrun_args
+from jupyter_dl.training.outcome import describe_failure, exit_codes
 from jupyter_dl.training.service import JobRequest, assign_devices
-from jupyter_dl.training.supervise import _exit_codes, describe_failure
 
 from .conftest import function_job, wait, wait_for
 
@@ -241,6 +241,8 @@ def _in_group(proc, pgid):
         ({"backend": "slurm"}, "unknown backend 'slurm'; choose one of: local"),
         ({"max_restarts": -1}, "max_restarts must be"),
         ({"name": ""}, "job name"),
+        ({"options": {"address": "x"}}, "the local backend takes no options"),
+        ({"options": ["address"]}, "options must be a mapping"),
     ],
 )
 def test_invalid_requests_start_nothing(service, job_dirs, fields, message):
@@ -313,7 +315,7 @@ def test_failures_read_cause_first(tmp_path):
         "rank 2 failed (exit code 1):\n" + trace.rstrip(),
         "rank 1 was killed by SIGTERM",
     ]
-    assert _exit_codes(files, spec, failures) == [0, -15, 1]
+    assert exit_codes(files, spec, failures) == [0, -15, 1]
     killed = {0: {"exitcode": -9, "how": "was killed by SIGKILL", "time": 30.0}}
     assert describe_failure(JobFiles(tmp_path / "other"), spec, killed) == (
         "rank 0 was killed by SIGKILL"

@@ -24,7 +24,9 @@ from pathlib import Path
 from typing import Any
 
 from ... import processes
+from ...errors import BadRequest
 from ..files import JobFiles
+from ..outcome import Outcome, Stopped, describe_failure, exit_codes, failure
 
 SUPERVISOR_MODULE = "jupyter_dl.training.supervise"
 ENTRY_MODULE = "jupyter_dl.training.entry"
@@ -56,6 +58,11 @@ class LocalLauncher:
 
     name = "local"
 
+    def check_options(self, options: dict[str, Any]) -> dict[str, Any]:
+        if options:
+            raise BadRequest(f"the local backend takes no options, not {sorted(options)}")
+        return {}
+
     def start(self, files: JobFiles, workdir: Path, env: dict[str, str]) -> tuple[int, float]:
         # Sharing the rendezvous store with the ranks keeps one store across restarts,
         # where a restarted rank can read the address a dead rank of the previous
@@ -77,6 +84,29 @@ class LocalLauncher:
         threading.Thread(target=proc.wait, name=f"job-{files.root.name}", daemon=True).start()
         started = processes.create_time(proc.pid)
         return proc.pid, started if started is not None else 0.0
+
+    def run(self, files: JobFiles, spec: dict[str, Any]) -> Outcome:
+        """Run the ranks under torch elastic until they succeed or restarts run out."""
+        from torch.distributed.elastic.multiprocessing.api import SignalException
+        from torch.distributed.elastic.multiprocessing.errors import ChildFailedError
+        from torch.distributed.run import parse_args
+        from torch.distributed.run import run as elastic_run
+
+        nproc = spec["nproc"]
+        argv = torchrun_args(spec["id"], nproc, spec["max_restarts"], files.root)
+        args = parse_args(argv)  # type: ignore[no-untyped-call]
+        try:
+            elastic_run(args)  # type: ignore[no-untyped-call]
+        except SignalException as e:
+            raise Stopped(int(e.sigval)) from None
+        except ChildFailedError as e:
+            failures = {
+                rank: failure(int(f.exitcode), float(f.timestamp)) for rank, f in e.failures.items()
+            }
+            return Outcome(
+                "failed", exit_codes(files, spec, failures), describe_failure(files, spec, failures)
+            )
+        return Outcome("succeeded", [0] * nproc)
 
     def stop(self, job: dict[str, Any], files: JobFiles, grace: float) -> list[int]:
         supervisor = (
