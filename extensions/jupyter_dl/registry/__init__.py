@@ -1,0 +1,1 @@
+"""Model registry: published model versions, their signatures, aliases and serving."""
