@@ -20,6 +20,20 @@ def test_open_migrates_to_head(tmp_path):
         assert db.execute("pragma journal_mode").fetchone()[0] == "wal"
 
 
+def test_migrations_build_exactly_the_models_tables(tmp_path):
+    """A table or column added to the models without a migration (or the reverse)
+    would break every store opened after an upgrade."""
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+
+    from jupyter_dl.store.models import Base
+
+    store = Store(f"sqlite:///{tmp_path / 'dl.sqlite'}").open()
+    with store.engine.connect() as connection:
+        context = MigrationContext.configure(connection, opts={"compare_type": False})
+        assert compare_metadata(context, Base.metadata) == []
+
+
 def test_reopening_keeps_the_store_identity(tmp_path):
     url = f"sqlite:///{tmp_path / 'dl.sqlite'}"
     first = Store(url).open()

@@ -304,3 +304,102 @@ class Job(Base):
     started_at: Mapped[float | None] = mapped_column(Float)
     ended_at: Mapped[float | None] = mapped_column(Float)
     heartbeat_at: Mapped[float | None] = mapped_column(Float)
+
+
+class RegisteredModel(Base):
+    """A model in the registry: a name whose versions are published packages."""
+
+    __tablename__ = "dl_models"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    name: Mapped[str] = mapped_column(String(128), unique=True)
+    description: Mapped[str] = mapped_column(Text, default="")
+    owner: Mapped[str | None] = mapped_column(String(128))
+    latest_version: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[float] = mapped_column(Float)
+    updated_at: Mapped[float] = mapped_column(Float)
+
+
+class ModelVersion(Base):
+    """One published version: its package (weights, exported program, signature) under
+    the models directory, the metrics of its run and where it came from (``lineage``)."""
+
+    __tablename__ = "dl_model_versions"
+
+    model_id: Mapped[str] = mapped_column(
+        ForeignKey("dl_models.id", ondelete="CASCADE"), primary_key=True
+    )
+    version: Mapped[int] = mapped_column(Integer, primary_key=True)
+    run_id: Mapped[str | None] = mapped_column(
+        ForeignKey("dl_runs.id", ondelete="SET NULL"), index=True
+    )
+    description: Mapped[str] = mapped_column(Text, default="")
+    created_by: Mapped[str | None] = mapped_column(String(128))
+    created_at: Mapped[float] = mapped_column(Float)
+    program_format: Mapped[str] = mapped_column(String(32))
+    weights_format: Mapped[str] = mapped_column(String(32))
+    signature: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    metrics: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    lineage: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    files: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    size: Mapped[int] = mapped_column(BigInteger, default=0)
+    path: Mapped[str] = mapped_column(Text)
+
+
+class ModelAlias(Base):
+    """A movable name (``staging``, ``production``, ...) pointing at one version."""
+
+    __tablename__ = "dl_model_aliases"
+
+    model_id: Mapped[str] = mapped_column(
+        ForeignKey("dl_models.id", ondelete="CASCADE"), primary_key=True
+    )
+    alias: Mapped[str] = mapped_column(String(64), primary_key=True)
+    version: Mapped[int] = mapped_column(Integer)
+    set_by: Mapped[str | None] = mapped_column(String(128))
+    set_at: Mapped[float] = mapped_column(Float)
+
+
+class ModelAliasEvent(Base):
+    """Every move of an alias, kept: who pointed it where, and when (``version`` None
+    when the alias was removed)."""
+
+    __tablename__ = "dl_model_alias_events"
+    __table_args__ = (Index("ix_dl_model_alias_events_model", "model_id", "at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    model_id: Mapped[str] = mapped_column(ForeignKey("dl_models.id", ondelete="CASCADE"))
+    alias: Mapped[str] = mapped_column(String(64))
+    version: Mapped[int | None] = mapped_column(Integer)
+    previous: Mapped[int | None] = mapped_column(Integer)
+    by: Mapped[str | None] = mapped_column(String(128))
+    at: Mapped[float] = mapped_column(Float)
+
+
+class Deployment(Base):
+    """A model version served over the Open Inference Protocol by a process on ``host``.
+
+    ``status`` moves from ``starting`` to ``running`` (listening at ``url``) to
+    ``stopped`` or ``failed``; ``ref`` is what was asked for (``name@production`` or
+    ``name:3``), ``version`` what it resolved to when the deployment started.
+    """
+
+    __tablename__ = "dl_deployments"
+    __table_args__ = (Index("ix_dl_deployments_created", "created_at"),)
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    model_id: Mapped[str] = mapped_column(ForeignKey("dl_models.id", ondelete="CASCADE"))
+    version: Mapped[int] = mapped_column(Integer)
+    ref: Mapped[str] = mapped_column(String(256))
+    status: Mapped[str] = mapped_column(String(16), index=True)
+    host: Mapped[str] = mapped_column(String(256))
+    port: Mapped[int | None] = mapped_column(Integer)
+    url: Mapped[str | None] = mapped_column(Text)
+    pid: Mapped[int | None] = mapped_column(Integer)
+    pid_started_at: Mapped[float | None] = mapped_column(Float)
+    settings: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    error: Mapped[str | None] = mapped_column(Text)
+    started_by: Mapped[str | None] = mapped_column(String(128))
+    created_at: Mapped[float] = mapped_column(Float)
+    started_at: Mapped[float | None] = mapped_column(Float)
+    ended_at: Mapped[float | None] = mapped_column(Float)
