@@ -1,8 +1,6 @@
 """The local backend: torch elastic on this machine, watched by a detached supervisor.
 
-``start`` spawns ``python -m jupyter_dl.training.supervise <job dir>`` in a
-session of its own (so neither a kernel restart nor the server's shutdown
-reaches it), writing to the job's ``supervisor.log``. The supervisor runs
+``start`` spawns the job's detached supervisor (``detached.py``), which runs
 torch elastic (``torch.distributed.run``, what ``torchrun`` runs) with
 ``torchrun_args``: one node, ``nproc`` ranks, a c10d rendezvous on localhost on
 a port the store picks itself, and up to ``max_restarts`` restarts of all ranks
@@ -16,10 +14,6 @@ helper a rank started outlives the job.
 
 from __future__ import annotations
 
-import contextlib
-import subprocess
-import sys
-import threading
 from pathlib import Path
 from typing import Any
 
@@ -27,8 +21,8 @@ from ... import processes
 from ...errors import BadRequest
 from ..files import JobFiles
 from ..outcome import Outcome, Stopped, describe_failure, exit_codes, failure
+from .detached import start_supervisor, stop_supervisor
 
-SUPERVISOR_MODULE = "jupyter_dl.training.supervise"
 ENTRY_MODULE = "jupyter_dl.training.entry"
 #: How often torch elastic looks at its ranks: a failed rank is noticed within this.
 MONITOR_INTERVAL = 0.2
@@ -68,22 +62,7 @@ class LocalLauncher:
         # where a restarted rank can read the address a dead rank of the previous
         # attempt left behind and fail to connect; a store per attempt cannot.
         env = {**env, "TORCH_DISABLE_SHARE_RDZV_TCP_STORE": "1"}
-        with files.supervisor_log.open("ab") as log:
-            proc = subprocess.Popen(
-                [sys.executable, "-m", SUPERVISOR_MODULE, str(files.root)],
-                cwd=workdir,
-                env=env,
-                stdin=subprocess.DEVNULL,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-                close_fds=True,
-            )
-        # Collect its exit status whenever it ends, so it never lingers as a zombie
-        # of this process; nothing here waits for the job.
-        threading.Thread(target=proc.wait, name=f"job-{files.root.name}", daemon=True).start()
-        started = processes.create_time(proc.pid)
-        return proc.pid, started if started is not None else 0.0
+        return start_supervisor(files, workdir, env)
 
     def run(self, files: JobFiles, spec: dict[str, Any]) -> Outcome:
         """Run the ranks under torch elastic until they succeed or restarts run out."""
@@ -109,16 +88,8 @@ class LocalLauncher:
         return Outcome("succeeded", [0] * nproc)
 
     def stop(self, job: dict[str, Any], files: JobFiles, grace: float) -> list[int]:
-        supervisor = (
-            processes.tree(job["pid"], job["pid_started_at"] or 0.0) if job.get("pid") else []
-        )
+        supervisor = stop_supervisor(job, grace)
         known = [*supervisor, *rank_processes(files, job["nproc"])]
-        if supervisor:
-            import psutil
-
-            with contextlib.suppress(psutil.Error):
-                supervisor[0].terminate()
-            psutil.wait_procs([supervisor[0]], timeout=grace)
         # A restart may have started new ranks while the supervisor was stopping.
         return processes.stop([*known, *rank_processes(files, job["nproc"])], grace=grace)
 
