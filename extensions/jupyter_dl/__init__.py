@@ -1,10 +1,10 @@
 """jupyter-dl: a deep-learning platform inside JupyterHub and JupyterLab.
 
 ``import jupyter_dl as dl`` is the user's entry point (``dl.info()``, ``dl.init``,
-``dl.dataset``, ``dl.datasets``, ``dl.train``, ``dl.job``, ``dl.distributed`` and, as the
-platform grows, ``dl.publish``). The
-names are resolved lazily so that importing the package, which every Jupyter
-server does to load the extension, costs next to nothing.
+``dl.dataset``, ``dl.datasets``, ``dl.train``, ``dl.job``, ``dl.distributed``,
+``dl.publish``, ``dl.load_model``). The names are resolved lazily so that importing
+the package, which every Jupyter server does to load the extension, costs next to
+nothing.
 """
 
 from __future__ import annotations
@@ -29,13 +29,17 @@ __all__ = [
     "init",
     "job",
     "jobs",
+    "load_model",
     "log",
     "log_artifact",
+    "models",
+    "publish",
     "train",
 ]
 
 _API = {"current", "dataset", "datasets", "finish", "info", "init", "log", "log_artifact"}
 _TRAINING = {"train", "job", "jobs", "Job", "JobFailed"}
+_REGISTRY = {"publish", "load_model", "models"}
 
 
 def __getattr__(name: str) -> Any:
@@ -47,6 +51,10 @@ def __getattr__(name: str) -> Any:
         from .training import job
 
         return getattr(job, name)
+    if name in _REGISTRY:
+        from .registry import publish
+
+        return getattr(publish, name)
     if name == "distributed":
         from .training.distributed import distributed
 

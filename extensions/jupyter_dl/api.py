@@ -22,6 +22,7 @@ from .paths import (
     resolve_datasets_dir,
     resolve_db_url,
     resolve_jobs_dir,
+    resolve_models_dir,
 )
 from .platform_info import PlatformInfo, PlatformInfoService
 from .store import Store
@@ -30,6 +31,7 @@ from .training.files import RUN_ID_ENV
 if TYPE_CHECKING:
     from .datasets.dataset import Dataset
     from .datasets.service import DatasetService
+    from .registry.service import RegistryService
     from .tracking.run import Run
     from .training.service import TrainingService
 
@@ -41,6 +43,7 @@ _store: Store | None = None
 _run: Run | None = None
 _datasets: DatasetService | None = None
 _training: TrainingService | None = None
+_registry: RegistryService | None = None
 
 
 def store() -> Store:
@@ -90,6 +93,23 @@ def training_service() -> TrainingService:
         or current.tracking.artifacts_dir != artifacts
     ):
         current = _training = TrainingService(opened, jobs, TrackingService(opened, artifacts))
+    return current
+
+
+def registry_service() -> RegistryService:
+    """The model registry of this process: the store and the models folder the server
+    exported (``$JUPYTER_DL_MODELS_DIR``); lineage reads the tracking and dataset
+    services of the same store."""
+    global _registry
+    from .registry.service import RegistryService
+
+    training = training_service()
+    models = resolve_models_dir(training.store.url)
+    current = _registry
+    if current is None or current.store is not training.store or current.models_dir != models:
+        current = _registry = RegistryService(
+            training.store, models, training.tracking, dataset_service()
+        )
     return current
 
 

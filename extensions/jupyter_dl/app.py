@@ -23,11 +23,13 @@ from .paths import (
     DATASETS_ENV,
     DB_URL_ENV,
     JOBS_ENV,
+    MODELS_ENV,
     resolve_artifacts_dir,
     resolve_dataset_remote,
     resolve_datasets_dir,
     resolve_db_url,
     resolve_jobs_dir,
+    resolve_models_dir,
 )
 from .store import Store
 
@@ -86,6 +88,16 @@ class JupyterDL(ExtensionApp):
         server's machine, so a local disk is right.""",
     ).tag(config=True)
 
+    models_dir = Unicode(
+        "",
+        help="""Directory of the model registry's packages: per published version, the
+        exported program, the weights, the signature and an example.
+
+        Empty means $JUPYTER_DL_MODELS_DIR when set, else a ``models`` folder beside an
+        SQLite store, else under the Jupyter data directory. For a team, put it on
+        storage every server (and every deployment) can read.""",
+    ).tag(config=True)
+
     heartbeat_timeout = Float(
         120.0,
         help="""Seconds a running run (or a job's supervisor) may stay silent before
@@ -111,21 +123,26 @@ class JupyterDL(ExtensionApp):
         os.environ[DATASETS_ENV] = str(datasets)
         os.environ[DATASET_REMOTE_ENV] = remote
         os.environ[JOBS_ENV] = str(jobs)
+        models = resolve_models_dir(url, self.models_dir)
+        os.environ[MODELS_ENV] = str(models)
         try:
             self.store.check_location()
         except StoreUnavailable as e:
             self.log.error("jupyter-dl: %s", e.message)
         from .datasets.service import DatasetService
         from .platform_info import PlatformInfoService
+        from .registry.service import RegistryService
         from .tracking.service import TrackingService
         from .training.service import TrainingService
 
         tracking = TrackingService(self.store, artifacts, self.heartbeat_timeout)
+        datasets_service = DatasetService(self.store, datasets, remote)
         self.settings.update(
             dl_store=self.store,
             dl_info_service=PlatformInfoService(self.store),
             dl_tracking=tracking,
-            dl_datasets=DatasetService(self.store, datasets, remote),
+            dl_datasets=datasets_service,
+            dl_registry=RegistryService(self.store, models, tracking, datasets_service),
             dl_training=TrainingService(self.store, jobs, tracking, self.heartbeat_timeout),
         )
 

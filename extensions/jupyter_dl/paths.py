@@ -16,6 +16,7 @@ ARTIFACTS_ENV = "JUPYTER_DL_ARTIFACTS_DIR"
 DATASETS_ENV = "JUPYTER_DL_DATASETS_DIR"
 DATASET_REMOTE_ENV = "JUPYTER_DL_DATASETS_REMOTE"
 JOBS_ENV = "JUPYTER_DL_JOBS_DIR"
+MODELS_ENV = "JUPYTER_DL_MODELS_DIR"
 
 
 def default_data_dir() -> Path:
@@ -77,6 +78,16 @@ def resolve_jobs_dir(db_url: str, configured: str = "") -> Path:
     if explicit:
         return Path(explicit).expanduser().absolute()
     return _beside_store(db_url) / "jobs"
+
+
+def resolve_models_dir(db_url: str, configured: str = "") -> Path:
+    """Where published model versions keep their packages: configuration,
+    ``$JUPYTER_DL_MODELS_DIR``, else ``models`` beside an SQLite store, else under the
+    data dir."""
+    explicit = configured or os.environ.get(MODELS_ENV)
+    if explicit:
+        return Path(explicit).expanduser().absolute()
+    return _beside_store(db_url) / "models"
 
 
 def _beside_store(db_url: str) -> Path:
