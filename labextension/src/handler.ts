@@ -14,6 +14,41 @@ import { IErrorBody } from './tokens';
 export const API_NAMESPACE = 'dl/api';
 
 /**
+ * One path segment of a route, encoded: names may hold `/` (metric keys,
+ * artifact names), which the routes expect encoded. A name that is all dots
+ * is encoded too, so that URL joining never reads it as `.` or `..`.
+ */
+export function pathSegment(value: string): string {
+  const encoded = encodeURIComponent(value);
+  return /^\.+$/.test(value) ? encoded.replace(/\./g, '%2E') : encoded;
+}
+
+/**
+ * A query string (with its `?`) from name/value pairs, skipping empty values;
+ * an array value repeats the name.
+ */
+export function queryString(
+  params: Record<
+    string,
+    string | number | boolean | string[] | null | undefined
+  >
+): string {
+  const pairs: string[] = [];
+  for (const [name, value] of Object.entries(params)) {
+    const values = Array.isArray(value) ? value : [value];
+    for (const item of values) {
+      if (item === null || item === undefined || item === '') {
+        continue;
+      }
+      pairs.push(
+        `${encodeURIComponent(name)}=${encodeURIComponent(String(item))}`
+      );
+    }
+  }
+  return pairs.length > 0 ? `?${pairs.join('&')}` : '';
+}
+
+/**
  * A failed platform API call, carrying the server's error code and message.
  */
 export class PlatformAPIError extends Error {

@@ -147,3 +147,20 @@ export namespace CommandIDs {
  * The id of the Deep Learning sidebar in the shell and the layout restorer.
  */
 export const SIDEBAR_ID = 'jupyter-dl:sidebar';
+
+/**
+ * Any JSON value, as found in a run's config and summary.
+ */
+export type JSONValue =
+  string | number | boolean | null | JSONValue[] | { [key: string]: JSONValue };
+
+/**
+ * One page of any list of the platform API.
+ */
+export interface IPage<T> {
+  items: T[];
+  /**
+   * Pass as `cursor` to get the next page; `null` on the last page.
+   */
+  next_cursor: string | null;
+}

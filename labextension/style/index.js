@@ -1,4 +1,5 @@
 import 'uplot/dist/uPlot.min.css';
 import './base.css';
+import './shared.css';
 import './experiments.css';
 import './datasets.css';

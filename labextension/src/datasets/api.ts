@@ -7,8 +7,12 @@
 import { URLExt } from '@jupyterlab/coreutils';
 import { ServerConnection } from '@jupyterlab/services';
 
-import { API_NAMESPACE, requestAPI } from '../handler';
-import { queryString } from '../experiments/api';
+import {
+  API_NAMESPACE,
+  pathSegment as segment,
+  queryString,
+  requestAPI
+} from '../handler';
 import {
   ChangeKind,
   IDataset,
@@ -21,15 +25,6 @@ import {
   SortKey,
   SortOrder
 } from './tokens';
-
-/**
- * One path segment, encoded; a segment that is all dots is encoded too, so
- * that URL joining never reads it as `.` or `..`.
- */
-function segment(value: string): string {
-  const encoded = encodeURIComponent(value);
-  return /^\.+$/.test(value) ? encoded.replace(/\./g, '%2E') : encoded;
-}
 
 /**
  * A path inside a dataset as the routes take it: each folder encoded,

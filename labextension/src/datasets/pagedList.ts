@@ -7,7 +7,7 @@
 import { ISignal, Signal } from '@lumino/signaling';
 
 import { PlatformAPIError } from '../handler';
-import { asPlatformError } from '../experiments/errors';
+import { asPlatformError } from '../shared/errors';
 
 /**
  * A page as the datasets routes return it.

@@ -3,25 +3,19 @@
  * side and the chosen dataset beside it; its toolbar says which dataset and
  * version are on show and refreshes them.
  */
-import { MainAreaWidget } from '@jupyterlab/apputils';
 import {
   ITranslator,
   nullTranslator,
   TranslationBundle
 } from '@jupyterlab/translation';
-import {
-  ReactWidget,
-  refreshIcon,
-  Toolbar,
-  ToolbarButtonComponent,
-  UseSignal
-} from '@jupyterlab/ui-components';
+import { ReactWidget, UseSignal } from '@jupyterlab/ui-components';
 import { Message } from '@lumino/messaging';
 import * as React from 'react';
 
+import { Empty, PanelScope } from '../shared/feedback';
+import { Location, PlatformPanel } from '../shared/panel';
 import { CatalogList } from './components/CatalogList';
 import { DatasetView } from './components/DatasetView';
-import { Empty } from './components/Feedback';
 import { DatasetModel } from './datasetModel';
 import { datasetsIcon } from './icons';
 import { DatasetsModel } from './model';
@@ -38,6 +32,7 @@ export class DatasetsContent extends ReactWidget {
     this._snippet = options.snippet ?? null;
     this._onOpenRun = options.onOpenRun;
     this._trans = (options.translator ?? nullTranslator).load('jupyter_dl');
+    this.addClass('jp-DLPanel');
     this.addClass('jp-DLDatasets');
     this.node.setAttribute('data-testid', 'dl-datasets');
     this.node.tabIndex = -1;
@@ -57,50 +52,52 @@ export class DatasetsContent extends ReactWidget {
     const model = this.model;
     const trans = this._trans;
     return (
-      <div className="jp-DLDatasets-layout">
-        <UseSignal signal={model.changed}>
-          {() => (
-            <UseSignal signal={model.catalog.changed}>
-              {() => (
-                <CatalogList
-                  model={model.catalog}
-                  current={model.dataset?.name ?? null}
-                  onOpen={name => model.open(name)}
-                  trans={trans}
-                />
-              )}
-            </UseSignal>
-          )}
-        </UseSignal>
-        <main className="jp-DLDatasets-main">
+      <PanelScope.Provider value="datasets">
+        <div className="jp-DLDatasets-layout">
           <UseSignal signal={model.changed}>
-            {() => {
-              const dataset = model.dataset;
-              if (dataset === null) {
-                return (
-                  <Empty testId="dl-no-dataset">
-                    {trans.__(
-                      'Choose a dataset to browse its versions and files.'
-                    )}
-                  </Empty>
-                );
-              }
-              return (
-                <UseSignal key={dataset.name} signal={dataset.changed}>
-                  {() => (
-                    <DatasetView
-                      model={dataset}
-                      snippet={this._snippet}
-                      onOpenRun={this._onOpenRun}
-                      trans={trans}
-                    />
-                  )}
-                </UseSignal>
-              );
-            }}
+            {() => (
+              <UseSignal signal={model.catalog.changed}>
+                {() => (
+                  <CatalogList
+                    model={model.catalog}
+                    current={model.dataset?.name ?? null}
+                    onOpen={name => model.open(name)}
+                    trans={trans}
+                  />
+                )}
+              </UseSignal>
+            )}
           </UseSignal>
-        </main>
-      </div>
+          <main className="jp-DLDatasets-main">
+            <UseSignal signal={model.changed}>
+              {() => {
+                const dataset = model.dataset;
+                if (dataset === null) {
+                  return (
+                    <Empty testId="dl-no-dataset">
+                      {trans.__(
+                        'Choose a dataset to browse its versions and files.'
+                      )}
+                    </Empty>
+                  );
+                }
+                return (
+                  <UseSignal key={dataset.name} signal={dataset.changed}>
+                    {() => (
+                      <DatasetView
+                        model={dataset}
+                        snippet={this._snippet}
+                        onOpenRun={this._onOpenRun}
+                        trans={trans}
+                      />
+                    )}
+                  </UseSignal>
+                );
+              }}
+            </UseSignal>
+          </main>
+        </div>
+      </PanelScope.Provider>
     );
   }
 
@@ -123,45 +120,40 @@ export class DatasetsContent extends ReactWidget {
 /**
  * The Datasets panel in the main area.
  */
-export class DatasetsPanel extends MainAreaWidget<DatasetsContent> {
+export class DatasetsPanel extends PlatformPanel<DatasetsContent> {
   constructor(options: DatasetsPanel.IOptions) {
-    const translator = options.translator ?? nullTranslator;
-    const trans = translator.load('jupyter_dl');
-    super({ content: new DatasetsContent(options), translator });
+    const trans = (options.translator ?? nullTranslator).load('jupyter_dl');
     const model = options.model;
-    this.id = DATASETS_ID;
-    this.addClass('jp-DLDatasetsPanel');
-    this.title.label = trans.__('Datasets');
-    this.title.icon = datasetsIcon;
-    this.title.closable = true;
-
-    const location = ReactWidget.create(
-      <UseSignal signal={model.changed}>
-        {() =>
-          model.dataset ? (
-            <UseSignal key={model.dataset.name} signal={model.dataset.changed}>
-              {() => <Location model={model} trans={trans} />}
-            </UseSignal>
-          ) : (
-            <Location model={model} trans={trans} />
-          )
-        }
-      </UseSignal>
-    );
-    location.addClass('jp-DLDatasets-locationItem');
-    this.toolbar.addItem('location', location);
-    this.toolbar.addItem('spacer', Toolbar.createSpacerItem());
-    const refresh = ReactWidget.create(
-      <ToolbarButtonComponent
-        icon={refreshIcon}
-        dataset={{ testid: 'dl-datasets-refresh' }}
-        tooltip={trans.__('Refresh the catalog and the dataset on show')}
-        onClick={() => void model.refresh()}
-      />
-    );
-    refresh.addClass('jp-ToolbarButton');
-    this.toolbar.addItem('refresh', refresh);
-    this.toolbar.node.setAttribute('aria-label', trans.__('Datasets toolbar'));
+    super({
+      content: new DatasetsContent(options),
+      id: DATASETS_ID,
+      className: 'jp-DLDatasetsPanel',
+      label: trans.__('Datasets'),
+      icon: datasetsIcon,
+      location: (
+        <UseSignal signal={model.changed}>
+          {() =>
+            model.dataset ? (
+              <UseSignal
+                key={model.dataset.name}
+                signal={model.dataset.changed}
+              >
+                {() => <DatasetsLocation model={model} trans={trans} />}
+              </UseSignal>
+            ) : (
+              <DatasetsLocation model={model} trans={trans} />
+            )
+          }
+        </UseSignal>
+      ),
+      refresh: {
+        tooltip: trans.__('Refresh the catalog and the dataset on show'),
+        testId: 'dl-datasets-refresh',
+        onClick: () => void model.refresh()
+      },
+      toolbarLabel: trans.__('Datasets toolbar'),
+      translator: options.translator
+    });
 
     const updateCaption = (): void => {
       const name = model.dataset?.name;
@@ -196,33 +188,19 @@ export namespace DatasetsPanel {
 /**
  * Where the panel is: the datasets, and the one on show at its version.
  */
-function Location(props: {
+function DatasetsLocation(props: {
   model: DatasetsModel;
   trans: TranslationBundle;
 }): JSX.Element {
   const { model, trans } = props;
   const dataset: DatasetModel | null = model.dataset;
-  return (
-    <span className="jp-DLDatasets-location" data-testid="dl-datasets-location">
-      <span
-        className={
-          'jp-DLDatasets-locationPart' + (dataset ? '' : ' jp-mod-current')
-        }
-      >
-        {trans.__('Datasets')}
-      </span>
-      {dataset && (
-        <>
-          <span className="jp-DLDatasets-crumbSeparator" aria-hidden="true">
-            ›
-          </span>
-          <span className="jp-DLDatasets-locationPart jp-mod-current">
-            {dataset.version
-              ? `${dataset.name}@${dataset.version.ref}`
-              : dataset.name}
-          </span>
-        </>
-      )}
-    </span>
-  );
+  const crumbs = [{ label: trans.__('Datasets') }];
+  if (dataset) {
+    crumbs.push({
+      label: dataset.version
+        ? `${dataset.name}@${dataset.version.ref}`
+        : dataset.name
+    });
+  }
+  return <Location testId="dl-datasets-location" crumbs={crumbs} />;
 }

@@ -7,7 +7,7 @@
 import { ISignal, Signal } from '@lumino/signaling';
 
 import { PlatformAPIError } from '../handler';
-import { asPlatformError } from '../experiments/errors';
+import { asPlatformError } from '../shared/errors';
 import { IDatasetsAPI } from './api';
 import {
   BrowserModel,

@@ -7,7 +7,12 @@
 import { URLExt } from '@jupyterlab/coreutils';
 import { ServerConnection } from '@jupyterlab/services';
 
-import { API_NAMESPACE, requestAPI } from '../handler';
+import {
+  API_NAMESPACE,
+  pathSegment as segment,
+  queryString,
+  requestAPI
+} from '../handler';
 import {
   IArtifact,
   ICompareResult,
@@ -21,38 +26,6 @@ import {
   IRunQuery,
   IRunsPage
 } from './tokens';
-
-/**
- * A path segment; metric keys and artifact names may hold `/`, which the
- * routes expect encoded (`system%2Fcpu_percent`). A name that is all dots
- * is encoded too, so that URL joining never reads it as `.` or `..`.
- */
-function segment(value: string): string {
-  const encoded = encodeURIComponent(value);
-  return /^\.+$/.test(value) ? encoded.replace(/\./g, '%2E') : encoded;
-}
-
-/**
- * A query string (with its `?`) from name/value pairs, skipping empty values;
- * an array value repeats the name.
- */
-export function queryString(
-  params: Record<string, string | number | string[] | null | undefined>
-): string {
-  const pairs: string[] = [];
-  for (const [name, value] of Object.entries(params)) {
-    const values = Array.isArray(value) ? value : [value];
-    for (const item of values) {
-      if (item === null || item === undefined || item === '') {
-        continue;
-      }
-      pairs.push(
-        `${encodeURIComponent(name)}=${encodeURIComponent(String(item))}`
-      );
-    }
-  }
-  return pairs.length > 0 ? `?${pairs.join('&')}` : '';
-}
 
 /**
  * The query parameters of `GET /runs` and `GET /runs/export.csv` for a query.

@@ -9,14 +9,14 @@ import { ISignal, Signal } from '@lumino/signaling';
 
 import { PlatformAPIError } from '../handler';
 import { ITrackingAPI } from './api';
-import { asPlatformError } from './errors';
+import { asPlatformError } from '../shared/errors';
 import {
   DEFAULT_POINTS,
   LIVE_INTERVAL_MS,
   LIVE_MAX_INTERVAL_MS,
   pointsForWidth
 } from './live';
-import { columnValue, flatten, plotNumber } from './format';
+import { columnValue, flatten, plotNumber } from '../shared/format';
 import { ICompareResult, ICompareRun } from './tokens';
 
 /**

@@ -4,30 +4,24 @@
  * its body renders the view on show. The runs view stays mounted behind a
  * run or a comparison, so going back finds the table as it was left.
  */
-import { IThemeManager, MainAreaWidget } from '@jupyterlab/apputils';
+import { IThemeManager } from '@jupyterlab/apputils';
 import {
   ITranslator,
   nullTranslator,
   TranslationBundle
 } from '@jupyterlab/translation';
-import {
-  caretLeftIcon,
-  ReactWidget,
-  refreshIcon,
-  Toolbar,
-  ToolbarButtonComponent,
-  UseSignal
-} from '@jupyterlab/ui-components';
+import { ReactWidget, UseSignal } from '@jupyterlab/ui-components';
 import { Message } from '@lumino/messaging';
 import { ISignal } from '@lumino/signaling';
 import * as React from 'react';
 
+import { ThemeContext } from '../shared/charts/theme';
+import { PanelScope } from '../shared/feedback';
+import { Freshness, Location, PlatformPanel } from '../shared/panel';
 import { experimentsIcon } from './icons';
 import { CompareView } from './components/CompareView';
-import { Spinner } from './components/Feedback';
 import { RunsView } from './components/RunsView';
 import { RunView } from './components/RunView';
-import { ThemeContext } from './components/theme';
 import { ExperimentsModel } from './model';
 import { EXPERIMENTS_ID } from './tokens';
 
@@ -39,6 +33,7 @@ export class ExperimentsContent extends ReactWidget {
     super();
     this.model = options.model;
     this._trans = (options.translator ?? nullTranslator).load('jupyter_dl');
+    this.addClass('jp-DLPanel');
     this.addClass('jp-DLExperiments');
     this.node.setAttribute('data-testid', 'dl-experiments');
     this.node.tabIndex = -1;
@@ -88,59 +83,61 @@ export class ExperimentsContent extends ReactWidget {
       model.openRun(id);
     };
     return (
-      <ThemeContext.Provider value={this._themeVersion}>
-        <UseSignal signal={model.changed}>
-          {() => (
-            <>
-              <div
-                className="jp-DLExperiments-layer"
-                hidden={model.view !== 'runs'}
-              >
-                <UseSignal signal={runs.changed}>
-                  {() => (
-                    <RunsView
-                      model={runs}
-                      onOpen={open}
-                      onCompare={() => model.openCompare()}
-                      trans={trans}
-                    />
-                  )}
-                </UseSignal>
-              </div>
-              {model.run !== null && (
-                <div className="jp-DLExperiments-layer jp-mod-scroll">
-                  <UseSignal signal={model.run.changed}>
-                    {() =>
-                      model.run && (
-                        <RunView
-                          key={model.run.id}
-                          model={model.run}
-                          trans={trans}
-                        />
-                      )
-                    }
+      <PanelScope.Provider value="experiments">
+        <ThemeContext.Provider value={this._themeVersion}>
+          <UseSignal signal={model.changed}>
+            {() => (
+              <>
+                <div
+                  className="jp-DLExperiments-layer"
+                  hidden={model.view !== 'runs'}
+                >
+                  <UseSignal signal={runs.changed}>
+                    {() => (
+                      <RunsView
+                        model={runs}
+                        onOpen={open}
+                        onCompare={() => model.openCompare()}
+                        trans={trans}
+                      />
+                    )}
                   </UseSignal>
                 </div>
-              )}
-              {model.compare !== null && (
-                <div className="jp-DLExperiments-layer jp-mod-scroll">
-                  <UseSignal signal={model.compare.changed}>
-                    {() =>
-                      model.compare && (
-                        <CompareView
-                          model={model.compare}
-                          onOpen={open}
-                          trans={trans}
-                        />
-                      )
-                    }
-                  </UseSignal>
-                </div>
-              )}
-            </>
-          )}
-        </UseSignal>
-      </ThemeContext.Provider>
+                {model.run !== null && (
+                  <div className="jp-DLExperiments-layer jp-mod-scroll">
+                    <UseSignal signal={model.run.changed}>
+                      {() =>
+                        model.run && (
+                          <RunView
+                            key={model.run.id}
+                            model={model.run}
+                            trans={trans}
+                          />
+                        )
+                      }
+                    </UseSignal>
+                  </div>
+                )}
+                {model.compare !== null && (
+                  <div className="jp-DLExperiments-layer jp-mod-scroll">
+                    <UseSignal signal={model.compare.changed}>
+                      {() =>
+                        model.compare && (
+                          <CompareView
+                            model={model.compare}
+                            onOpen={open}
+                            trans={trans}
+                          />
+                        )
+                      }
+                    </UseSignal>
+                  </div>
+                )}
+              </>
+            )}
+          </UseSignal>
+        </ThemeContext.Provider>
+      </PanelScope.Provider>
     );
   }
 
@@ -210,38 +207,31 @@ export class ExperimentsContent extends ReactWidget {
 /**
  * The Experiments panel in the main area.
  */
-export class ExperimentsPanel extends MainAreaWidget<ExperimentsContent> {
+export class ExperimentsPanel extends PlatformPanel<ExperimentsContent> {
   constructor(options: ExperimentsPanel.IOptions) {
-    const translator = options.translator ?? nullTranslator;
-    const trans = translator.load('jupyter_dl');
-    super({ content: new ExperimentsContent(options), translator });
+    const trans = (options.translator ?? nullTranslator).load('jupyter_dl');
     const model = options.model;
-    this.id = EXPERIMENTS_ID;
-    this.addClass('jp-DLExperimentsPanel');
-    this.title.label = trans.__('Experiments');
-    this.title.icon = experimentsIcon;
-    this.title.closable = true;
-
-    const watched = (render: () => JSX.Element): ReactWidget =>
-      ReactWidget.create(
-        <UseSignal signal={model.changed}>
-          {() => <CurrentView model={model}>{render}</CurrentView>}
-        </UseSignal>
-      );
-
-    const location = watched(() => <Location model={model} trans={trans} />);
-    location.addClass('jp-DLExperiments-locationItem');
-    this.toolbar.addItem('location', location);
-    this.toolbar.addItem('spacer', Toolbar.createSpacerItem());
-    const status = watched(() => <Freshness model={model} trans={trans} />);
-    status.addClass('jp-DLExperiments-freshnessItem');
-    this.toolbar.addItem('freshness', status);
-    const refresh = ReactWidget.create(
-      <ToolbarButtonComponent
-        icon={refreshIcon}
-        dataset={{ testid: 'dl-experiments-refresh' }}
-        tooltip={trans.__('Refresh')}
-        onClick={() => {
+    const watched = (render: () => JSX.Element): JSX.Element => (
+      <UseSignal signal={model.changed}>
+        {() => <CurrentView model={model}>{render}</CurrentView>}
+      </UseSignal>
+    );
+    super({
+      content: new ExperimentsContent(options),
+      id: EXPERIMENTS_ID,
+      className: 'jp-DLExperimentsPanel',
+      label: trans.__('Experiments'),
+      icon: experimentsIcon,
+      location: watched(() => (
+        <ExperimentsLocation model={model} trans={trans} />
+      )),
+      status: watched(() => (
+        <ExperimentsFreshness model={model} trans={trans} />
+      )),
+      refresh: {
+        tooltip: trans.__('Refresh'),
+        testId: 'dl-experiments-refresh',
+        onClick: () => {
           if (model.view === 'run') {
             void model.run?.refresh();
           } else if (model.view === 'compare') {
@@ -249,15 +239,11 @@ export class ExperimentsPanel extends MainAreaWidget<ExperimentsContent> {
           } else {
             void model.runs.refresh();
           }
-        }}
-      />
-    );
-    refresh.addClass('jp-ToolbarButton');
-    this.toolbar.addItem('refresh', refresh);
-    this.toolbar.node.setAttribute(
-      'aria-label',
-      trans.__('Experiments toolbar')
-    );
+        }
+      },
+      toolbarLabel: trans.__('Experiments toolbar'),
+      translator: options.translator
+    });
 
     const updateCaption = (): void => {
       const project = model.runs.project;
@@ -312,20 +298,23 @@ function CurrentView(props: {
 /**
  * Where the panel is: the runs, or a run or comparison with a way back.
  */
-function Location(props: {
+function ExperimentsLocation(props: {
   model: ExperimentsModel;
   trans: TranslationBundle;
 }): JSX.Element {
   const { model, trans } = props;
   if (model.view === 'runs') {
     return (
-      <span className="jp-DLExperiments-location" data-testid="dl-location">
-        <span className="jp-DLExperiments-crumb jp-mod-current">
-          {model.runs.project
-            ? trans.__('Runs of %1', model.runs.project)
-            : trans.__('Runs')}
-        </span>
-      </span>
+      <Location
+        testId="dl-location"
+        crumbs={[
+          {
+            label: model.runs.project
+              ? trans.__('Runs of %1', model.runs.project)
+              : trans.__('Runs')
+          }
+        ]}
+      />
     );
   }
   const here =
@@ -333,31 +322,23 @@ function Location(props: {
       ? (model.run?.run?.name ?? model.run?.id ?? '')
       : trans.__('Comparing %1 runs', model.compare?.ids.length ?? 0);
   return (
-    <span className="jp-DLExperiments-location" data-testid="dl-location">
-      <ToolbarButtonComponent
-        icon={caretLeftIcon}
-        label={trans.__('Runs')}
-        tooltip={trans.__('Back to the runs (Escape)')}
-        dataset={{ testid: 'dl-back' }}
-        onClick={() => model.showRuns()}
-      />
-      <span className="jp-DLExperiments-crumbSeparator" aria-hidden="true">
-        /
-      </span>
-      <span
-        className="jp-DLExperiments-crumb jp-mod-current"
-        data-testid="dl-location-current"
-      >
-        {here}
-      </span>
-    </span>
+    <Location
+      testId="dl-location"
+      back={{
+        label: trans.__('Runs'),
+        tooltip: trans.__('Back to the runs (Escape)'),
+        testId: 'dl-back',
+        onClick: () => model.showRuns()
+      }}
+      crumbs={[{ label: here, testId: 'dl-location-current' }]}
+    />
   );
 }
 
 /**
  * "Live" while the view refreshes by itself, and when it last did.
  */
-function Freshness(props: {
+function ExperimentsFreshness(props: {
   model: ExperimentsModel;
   trans: TranslationBundle;
 }): JSX.Element {
@@ -379,25 +360,12 @@ function Freshness(props: {
     loading = model.runs.isLoading;
   }
   return (
-    <span className="jp-DLExperiments-freshness" data-testid="dl-freshness">
-      {loading && !live && <Spinner />}
-      {live && (
-        <span
-          className="jp-DLExperiments-live"
-          title={trans.__('Refreshing every 2 seconds while a run is running')}
-          data-testid="dl-live"
-        >
-          {trans.__('Live')}
-        </span>
-      )}
-      {updated && (
-        <span
-          className="jp-DLExperiments-updated"
-          title={updated.toLocaleString()}
-        >
-          {trans.__('Updated %1', updated.toLocaleTimeString())}
-        </span>
-      )}
-    </span>
+    <Freshness
+      live={live}
+      liveTitle={trans.__('Refreshing every 2 seconds while a run is running')}
+      updated={updated}
+      loading={loading}
+      trans={trans}
+    />
   );
 }

@@ -9,7 +9,7 @@ import { ISignal, Signal } from '@lumino/signaling';
 
 import { PlatformAPIError } from '../handler';
 import { ITrackingAPI } from './api';
-import { asPlatformError } from './errors';
+import { asPlatformError } from '../shared/errors';
 import {
   DEFAULT_POINTS,
   LIVE_INTERVAL_MS,

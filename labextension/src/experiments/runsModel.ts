@@ -8,7 +8,7 @@ import { ISignal, Signal } from '@lumino/signaling';
 
 import { PlatformAPIError } from '../handler';
 import { ITrackingAPI } from './api';
-import { asPlatformError } from './errors';
+import { asPlatformError } from '../shared/errors';
 import { IProject, IRun, IRunColumns, IRunQuery } from './tokens';
 
 /**

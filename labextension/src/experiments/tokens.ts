@@ -6,18 +6,15 @@
  * The response interfaces mirror the tracking handlers of the server
  * extension (`extensions/jupyter_dl/tracking`); keep the two in step.
  */
+import type { IPage, JSONValue } from '../tokens';
+
+export type { IPage, JSONValue };
 
 /**
  * A metric value as the server sends it: a number, or one of the strings
  * JSON cannot carry as numbers.
  */
 export type MetricValue = number | 'NaN' | 'Infinity' | '-Infinity';
-
-/**
- * Any JSON value, as found in a run's config and summary.
- */
-export type JSONValue =
-  string | number | boolean | null | JSONValue[] | { [key: string]: JSONValue };
 
 export type RunStatus =
   'running' | 'finished' | 'failed' | 'crashed' | 'killed';
@@ -33,17 +30,6 @@ export interface IProject {
   runs: number;
   created_at: string;
   last_run_at: string | null;
-}
-
-/**
- * One page of any list of the platform API.
- */
-export interface IPage<T> {
-  items: T[];
-  /**
-   * Pass as `cursor` to get the next page; `null` on the last page.
-   */
-  next_cursor: string | null;
 }
 
 /**

@@ -8,14 +8,10 @@ import { TranslationBundle } from '@jupyterlab/translation';
 import { searchIcon } from '@jupyterlab/ui-components';
 import * as React from 'react';
 
-import {
-  formatBytes,
-  formatTime,
-  formatTimeAgo
-} from '../../experiments/format';
+import { formatBytes, formatTime, formatTimeAgo } from '../../shared/format';
 import { CatalogModel } from '../catalogModel';
 import { IDataset } from '../tokens';
-import { Empty, ErrorBanner, Loading, Spinner } from './Feedback';
+import { Empty, ErrorBanner, Loading, Spinner } from '../../shared/feedback';
 
 export interface ICatalogListProps {
   model: CatalogModel;
@@ -122,7 +118,7 @@ export function CatalogList(props: ICatalogListProps): JSX.Element {
           <div className="jp-DLDatasets-more">
             <button
               type="button"
-              className="jp-DLDatasets-button"
+              className="jp-DLPanel-button"
               disabled={model.isLoading}
               onClick={() => void model.loadMore()}
               data-testid="dl-catalog-more"

@@ -9,16 +9,12 @@ import { TranslationBundle } from '@jupyterlab/translation';
 import { codeIcon, HTMLSelect, UseSignal } from '@jupyterlab/ui-components';
 import * as React from 'react';
 
-import {
-  formatBytes,
-  formatTime,
-  formatTimeAgo
-} from '../../experiments/format';
+import { formatBytes, formatTime, formatTimeAgo } from '../../shared/format';
 import { DatasetModel, DatasetTab } from '../datasetModel';
 import { datasetSnippet, ISnippetTarget } from '../snippet';
 import { IDatasetVersion } from '../tokens';
 import { DiffView } from './DiffView';
-import { ErrorBanner, Loading } from './Feedback';
+import { ErrorBanner, Loading } from '../../shared/feedback';
 import { FileBrowser } from './FileBrowser';
 import { HistoryTable } from './HistoryTable';
 import { LineageList } from './LineageList';
@@ -212,7 +208,7 @@ function DatasetHeader(props: IDatasetViewProps): JSX.Element {
             {tag}
           </span>
         ))}
-        <span className="jp-DLDatasets-spacer" />
+        <span className="jp-DLPanel-spacer" />
         {snippet && version && (
           <UseSignal signal={snippet.changed}>
             {() => (
@@ -303,7 +299,7 @@ function InsertButton(props: {
   return (
     <button
       type="button"
-      className="jp-DLDatasets-button jp-mod-accept"
+      className="jp-DLPanel-button jp-mod-accept"
       aria-disabled={notebook === null}
       onClick={() => {
         if (notebook !== null) {
@@ -317,7 +313,7 @@ function InsertButton(props: {
       }
       data-testid="dl-insert-snippet"
     >
-      <codeIcon.react tag="span" className="jp-DLDatasets-buttonIcon" />
+      <codeIcon.react tag="span" className="jp-DLPanel-buttonIcon" />
       <span>{trans.__('Insert in notebook')}</span>
     </button>
   );

@@ -8,10 +8,10 @@ import { TranslationBundle } from '@jupyterlab/translation';
 import { HTMLSelect } from '@jupyterlab/ui-components';
 import * as React from 'react';
 
-import { formatBytes } from '../../experiments/format';
+import { formatBytes } from '../../shared/format';
 import { DatasetModel } from '../datasetModel';
 import { CHANGE_KINDS, ChangeKind, IDatasetChange } from '../tokens';
-import { Empty, ErrorBanner, Loading, Spinner } from './Feedback';
+import { Empty, ErrorBanner, Loading, Spinner } from '../../shared/feedback';
 import { VirtualList } from './VirtualList';
 
 const ROW_HEIGHT = 26;
@@ -82,7 +82,7 @@ export function DiffView(props: IDiffViewProps): JSX.Element {
         </label>
         <button
           type="button"
-          className="jp-DLDatasets-button"
+          className="jp-DLPanel-button"
           disabled={!from || !to}
           onClick={() => void diff.compare(to, from)}
           title={trans.__('Swap the two versions')}
@@ -255,7 +255,7 @@ function ChangeList(props: IDiffViewProps): JSX.Element | null {
         onActiveChange={index => diff.setActive(index)}
         onRangeChange={(start, end) => void list.loadUntil(end)}
         empty={
-          <div className="jp-DLDatasets-empty" data-testid="dl-diff-empty">
+          <div className="jp-DLPanel-empty" data-testid="dl-diff-empty">
             {noChangeText(diff.change, trans)}
           </div>
         }

@@ -13,11 +13,11 @@ import {
 } from '@jupyterlab/ui-components';
 import * as React from 'react';
 
-import { formatBytes } from '../../experiments/format';
+import { formatBytes } from '../../shared/format';
 import { BrowserModel } from '../browserModel';
 import { entryIcon } from '../icons';
 import { IDatasetEntry, SortKey } from '../tokens';
-import { ErrorBanner, Spinner } from './Feedback';
+import { ErrorBanner, Spinner } from '../../shared/feedback';
 import { VirtualList } from './VirtualList';
 
 /**
@@ -69,7 +69,7 @@ function Breadcrumbs(props: IFileBrowserProps): JSX.Element {
         const current = index === parts.length - 1;
         return (
           <React.Fragment key={path}>
-            <span className="jp-DLDatasets-crumbSeparator" aria-hidden="true">
+            <span className="jp-DLPanel-crumbSeparator" aria-hidden="true">
               /
             </span>
             <button
@@ -170,7 +170,7 @@ function FolderList(props: IFileBrowserProps): JSX.Element {
         onRangeChange={(start, end) => void listing.loadUntil(end)}
         empty={
           listing.isLoaded && !listing.error ? (
-            <div className="jp-DLDatasets-empty">
+            <div className="jp-DLPanel-empty">
               {trans.__('This folder is empty.')}
             </div>
           ) : null

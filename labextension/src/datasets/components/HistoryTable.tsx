@@ -6,13 +6,9 @@
 import { TranslationBundle } from '@jupyterlab/translation';
 import * as React from 'react';
 
-import {
-  formatBytes,
-  formatTime,
-  formatTimeAgo
-} from '../../experiments/format';
+import { formatBytes, formatTime, formatTimeAgo } from '../../shared/format';
 import { DatasetModel } from '../datasetModel';
-import { Empty, ErrorBanner, Loading, Spinner } from './Feedback';
+import { Empty, ErrorBanner, Loading, Spinner } from '../../shared/feedback';
 
 export interface IHistoryTableProps {
   model: DatasetModel;
@@ -85,7 +81,7 @@ export function HistoryTable(props: IHistoryTableProps): JSX.Element {
                 <td>
                   <button
                     type="button"
-                    className="jp-DLDatasets-linkButton jp-DLDatasets-versionRef"
+                    className="jp-DLPanel-linkButton jp-DLDatasets-versionRef"
                     onClick={() => {
                       model.setVersion(version.ref);
                       model.setTab('files');
@@ -122,7 +118,7 @@ export function HistoryTable(props: IHistoryTableProps): JSX.Element {
                 <td>
                   <button
                     type="button"
-                    className="jp-DLDatasets-linkButton"
+                    className="jp-DLPanel-linkButton"
                     disabled={previous === null}
                     onClick={() =>
                       previous && model.compare(previous.ref, version.ref)
@@ -157,7 +153,7 @@ export function HistoryTable(props: IHistoryTableProps): JSX.Element {
         <div className="jp-DLDatasets-more">
           <button
             type="button"
-            className="jp-DLDatasets-button"
+            className="jp-DLPanel-button"
             disabled={versions.isLoading}
             onClick={() => void model.loadMoreVersions()}
             data-testid="dl-versions-more"

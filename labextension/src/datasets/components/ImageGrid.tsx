@@ -12,7 +12,7 @@ import * as React from 'react';
 import { PagedList } from '../pagedList';
 import { PreviewModel } from '../previewModel';
 import { IDatasetEntry } from '../tokens';
-import { Spinner } from './Feedback';
+import { Spinner } from '../../shared/feedback';
 
 /**
  * A cell: the thumbnail's square and its caption, in pixels.

@@ -6,9 +6,9 @@ import { TranslationBundle } from '@jupyterlab/translation';
 import * as React from 'react';
 
 import { StatusBadge } from '../../experiments/components/StatusBadge';
-import { formatTime, formatTimeAgo } from '../../experiments/format';
+import { formatTime, formatTimeAgo } from '../../shared/format';
 import { DatasetModel } from '../datasetModel';
-import { Empty, ErrorBanner, Loading, Spinner } from './Feedback';
+import { Empty, ErrorBanner, Loading, Spinner } from '../../shared/feedback';
 
 export interface ILineageListProps {
   model: DatasetModel;
@@ -67,7 +67,7 @@ export function LineageList(props: ILineageListProps): JSX.Element | null {
               <td>
                 <button
                   type="button"
-                  className="jp-DLDatasets-linkButton"
+                  className="jp-DLPanel-linkButton"
                   onClick={() => onOpenRun(run.id, run.project)}
                   title={trans.__('Open %1 in Experiments', run.name)}
                   data-testid="dl-lineage-open"
@@ -90,7 +90,7 @@ export function LineageList(props: ILineageListProps): JSX.Element | null {
         <div className="jp-DLDatasets-more">
           <button
             type="button"
-            className="jp-DLDatasets-button"
+            className="jp-DLPanel-button"
             disabled={runs.isLoading}
             onClick={() => void model.loadMoreRuns()}
           >

@@ -14,7 +14,7 @@ import {
 } from '@jupyterlab/ui-components';
 import * as React from 'react';
 
-import { formatBytes } from '../../experiments/format';
+import { formatBytes } from '../../shared/format';
 import { JSONValue } from '../../experiments/tokens';
 import { entryIcon } from '../icons';
 import { PreviewModel } from '../previewModel';
@@ -26,7 +26,7 @@ import {
   ITablePreview,
   ITextPreview
 } from '../tokens';
-import { Empty, ErrorBanner, Loading } from './Feedback';
+import { Empty, ErrorBanner, Loading } from '../../shared/feedback';
 import { ImageGrid } from './ImageGrid';
 
 /**
@@ -102,15 +102,12 @@ function FilePreview(
         {model.canGoBack && (
           <button
             type="button"
-            className="jp-DLDatasets-button"
+            className="jp-DLPanel-button"
             onClick={() => model.back()}
             title={trans.__('Back to the images of the folder')}
             data-testid="dl-preview-back"
           >
-            <caretLeftIcon.react
-              tag="span"
-              className="jp-DLDatasets-buttonIcon"
-            />
+            <caretLeftIcon.react tag="span" className="jp-DLPanel-buttonIcon" />
             <span>{trans.__('Images')}</span>
           </button>
         )}
@@ -125,7 +122,7 @@ function FilePreview(
           </div>
         </div>
         <a
-          className="jp-DLDatasets-button"
+          className="jp-DLPanel-button"
           href={model.rawURL(entry)}
           download={entry.name}
           title={trans.__(
@@ -135,7 +132,7 @@ function FilePreview(
           )}
           data-testid="dl-preview-download"
         >
-          <downloadIcon.react tag="span" className="jp-DLDatasets-buttonIcon" />
+          <downloadIcon.react tag="span" className="jp-DLPanel-buttonIcon" />
           <span>{trans.__('Download')}</span>
         </a>
       </header>

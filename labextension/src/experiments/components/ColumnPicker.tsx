@@ -77,7 +77,7 @@ export function ColumnPicker(props: IColumnPickerProps): JSX.Element {
       <button
         ref={button}
         type="button"
-        className="jp-DLExperiments-button"
+        className="jp-DLPanel-button"
         aria-haspopup="true"
         aria-expanded={open}
         disabled={columns === null}
@@ -85,14 +85,11 @@ export function ColumnPicker(props: IColumnPickerProps): JSX.Element {
         data-testid="dl-columns-button"
         title={trans.__('Choose the parameter and metric columns')}
       >
-        <tableRowsIcon.react
-          tag="span"
-          className="jp-DLExperiments-buttonIcon"
-        />
+        <tableRowsIcon.react tag="span" className="jp-DLPanel-buttonIcon" />
         <span>{trans.__('Columns')}</span>
         <caretDownEmptyIcon.react
           tag="span"
-          className="jp-DLExperiments-buttonIcon"
+          className="jp-DLPanel-buttonIcon"
         />
       </button>
       {open && columns !== null && (

@@ -10,13 +10,13 @@ import * as React from 'react';
 import { CompareModel, ParamsPlotKind } from '../compareModel';
 import { SYSTEM_PREFIX } from '../runModel';
 import { ICompareRun } from '../tokens';
-import { Empty, ErrorBanner, Loading, Spinner } from './Feedback';
+import { Empty, ErrorBanner, Loading, Spinner } from '../../shared/feedback';
 import { ILineSeries, LineChart } from './LineChart';
-import { ParallelCoordinates } from './ParallelCoordinates';
+import { ParallelCoordinates } from '../../shared/charts/ParallelCoordinates';
 import { CHART_HEIGHT } from './RunCharts';
 import { ScatterPlot } from './ScatterPlot';
 import { StatusBadge } from './StatusBadge';
-import { seriesColorVar } from './theme';
+import { seriesColorVar } from '../../shared/charts/theme';
 
 const PARAMS_PLOT_HEIGHT = 300;
 
@@ -67,7 +67,7 @@ export function CompareView(props: ICompareViewProps): JSX.Element {
         <h2 className="jp-DLExperiments-runTitle">
           {trans._n('Comparing %1 run', 'Comparing %1 runs', runs.length)}
         </h2>
-        <span className="jp-DLExperiments-spacer" />
+        <span className="jp-DLPanel-spacer" />
         {model.isLoading && <Spinner label={trans.__('Refreshing')} />}
       </header>
       <ul
@@ -91,7 +91,7 @@ export function CompareView(props: ICompareViewProps): JSX.Element {
             />
             <button
               type="button"
-              className="jp-DLExperiments-linkButton"
+              className="jp-DLPanel-linkButton"
               onClick={() => onOpen(run.id)}
               title={trans.__('Open run %1 (%2)', run.name, run.id)}
               data-testid="dl-compare-run"
@@ -256,13 +256,14 @@ function ParamsSection(props: {
   } else {
     plot = (
       <ParallelCoordinates
-        runs={runs}
-        colors={colors}
+        lines={runs}
+        color={id => seriesColorVar(colors.get(id) ?? 0)}
         params={model.parallelParams}
         metric={metric}
         height={PARAMS_PLOT_HEIGHT}
         highlighted={highlighted}
         onHighlight={onHighlight}
+        testId="dl-compare-parallel"
       />
     );
   }

@@ -11,9 +11,9 @@ import {
   formatValue,
   formatValueFull,
   isNonFinite
-} from '../format';
+} from '../../shared/format';
 import { IMetricInfo, RunSystem, JSONValue } from '../tokens';
-import { Empty } from './Feedback';
+import { Empty } from '../../shared/feedback';
 
 export function KeyValueTable(props: {
   values: Record<string, JSONValue>;

@@ -6,10 +6,11 @@
 import * as React from 'react';
 import uPlot from 'uplot';
 
-import { formatNumber, isNonFinite, plotNumber } from '../format';
+import { formatNumber, isNonFinite, plotNumber } from '../../shared/format';
 import { MetricValue } from '../tokens';
-import { Plot, PlotOptions } from './Plot';
-import { IChartTheme } from './theme';
+import { themedAxes } from '../../shared/charts/axes';
+import { Plot, PlotOptions } from '../../shared/charts/Plot';
+import { IChartTheme } from '../../shared/charts/theme';
 
 export interface ILineSeries {
   /**
@@ -38,37 +39,6 @@ export interface ILineChartProps {
   height: number;
   onWidth?: (width: number) => void;
   testId?: string;
-}
-
-/**
- * Width of a y axis whose longest label has `chars` characters.
- */
-export function axisSize(values: string[] | null | undefined): number {
-  const chars = Math.max(0, ...(values ?? []).map(value => value.length));
-  return Math.max(32, chars * 7 + 16);
-}
-
-/**
- * Axes in the theme's colours, y labels in the panel's number format.
- */
-export function themedAxes(
-  theme: IChartTheme,
-  formatY: (value: number) => string = formatNumber
-): uPlot.Axis[] {
-  const base: uPlot.Axis = {
-    stroke: theme.text,
-    font: theme.font,
-    grid: { stroke: theme.grid, width: 1 },
-    ticks: { stroke: theme.grid, width: 1, size: 4 }
-  };
-  return [
-    { ...base, size: 28 },
-    {
-      ...base,
-      values: (u, splits) => splits.map(value => formatY(value)),
-      size: (u, values) => axisSize(values)
-    }
-  ];
 }
 
 export function LineChart(props: ILineChartProps): JSX.Element {

@@ -5,10 +5,10 @@
 import { TranslationBundle } from '@jupyterlab/translation';
 import * as React from 'react';
 
-import { formatNumber, formatValue } from '../format';
+import { formatNumber, formatValue } from '../../shared/format';
 import { RunModel, SYSTEM_PREFIX } from '../runModel';
 import { IMetricInfo } from '../tokens';
-import { Empty, Spinner } from './Feedback';
+import { Empty, Spinner } from '../../shared/feedback';
 import { LineChart } from './LineChart';
 
 /**

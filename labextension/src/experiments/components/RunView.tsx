@@ -18,11 +18,11 @@ import {
   formatDuration,
   formatTime,
   formatTimeAgo
-} from '../format';
+} from '../../shared/format';
 import { RunModel } from '../runModel';
 import { IRunDetail } from '../tokens';
 import { KeyValueTable, MetricsTable, SystemInfo } from './Details';
-import { Empty, ErrorBanner, Loading, Spinner } from './Feedback';
+import { Empty, ErrorBanner, Loading, Spinner } from '../../shared/feedback';
 import { RunCharts } from './RunCharts';
 import { StatusBadge } from './StatusBadge';
 
@@ -274,7 +274,7 @@ function RunHeader(props: {
         {!editing && (
           <button
             type="button"
-            className="jp-DLExperiments-iconButton"
+            className="jp-DLPanel-iconButton"
             title={trans.__('Rename run')}
             aria-label={trans.__('Rename run')}
             onClick={startEditing}
@@ -288,13 +288,13 @@ function RunHeader(props: {
             {trans.__('archived')}
           </span>
         )}
-        <span className="jp-DLExperiments-spacer" />
+        <span className="jp-DLPanel-spacer" />
         {(model.isSaving || model.isLoading) && (
           <Spinner label={trans.__('Working')} />
         )}
         <button
           type="button"
-          className="jp-DLExperiments-button"
+          className="jp-DLPanel-button"
           disabled={model.isSaving}
           onClick={() => void model.setArchived(!run.archived)}
           data-testid="dl-run-archive"
@@ -303,15 +303,12 @@ function RunHeader(props: {
         </button>
         <button
           type="button"
-          className="jp-DLExperiments-button jp-mod-warn"
+          className="jp-DLPanel-button jp-mod-warn"
           disabled={model.isSaving}
           onClick={() => void confirmDelete()}
           data-testid="dl-run-delete"
         >
-          <deleteIcon.react
-            tag="span"
-            className="jp-DLExperiments-buttonIcon"
-          />
+          <deleteIcon.react tag="span" className="jp-DLPanel-buttonIcon" />
           <span>{trans.__('Delete')}</span>
         </button>
       </div>
@@ -407,7 +404,7 @@ function Notes(props: {
       <div className="jp-DLExperiments-notesActions">
         <button
           type="button"
-          className="jp-DLExperiments-button jp-mod-accept"
+          className="jp-DLPanel-button jp-mod-accept"
           disabled={!changed || model.isSaving}
           onClick={save}
           data-testid="dl-run-notes-save"
@@ -416,7 +413,7 @@ function Notes(props: {
         </button>
         <button
           type="button"
-          className="jp-DLExperiments-button"
+          className="jp-DLPanel-button"
           disabled={!changed || model.isSaving}
           onClick={() => setDraft(run.notes ?? '')}
         >
@@ -504,7 +501,7 @@ function Artifacts(props: {
         <div className="jp-DLExperiments-more">
           <button
             type="button"
-            className="jp-DLExperiments-button"
+            className="jp-DLPanel-button"
             onClick={() => void model.loadMoreArtifacts()}
           >
             {trans.__('Load more')}

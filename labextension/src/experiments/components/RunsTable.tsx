@@ -16,7 +16,7 @@ import {
   formatValue,
   formatValueFull,
   isNonFinite
-} from '../format';
+} from '../../shared/format';
 import { RunsModel } from '../runsModel';
 import { IRun, JSONValue } from '../tokens';
 import { StatusBadge } from './StatusBadge';

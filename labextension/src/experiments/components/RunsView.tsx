@@ -16,7 +16,7 @@ import * as React from 'react';
 import { RunsModel } from '../runsModel';
 import { IRunQuery } from '../tokens';
 import { ColumnPicker } from './ColumnPicker';
-import { Empty, ErrorBanner, Loading, Spinner } from './Feedback';
+import { Empty, ErrorBanner, Loading, Spinner } from '../../shared/feedback';
 import { RunsTable } from './RunsTable';
 
 export interface IRunsViewProps {
@@ -247,7 +247,7 @@ function MoreRuns(props: {
     <div className="jp-DLExperiments-more" ref={sentinel}>
       <button
         type="button"
-        className="jp-DLExperiments-button"
+        className="jp-DLPanel-button"
         disabled={model.isLoadingMore}
         onClick={() => void model.loadMore()}
         data-testid="dl-load-more"
@@ -285,7 +285,7 @@ function Footer(props: IRunsViewProps): JSX.Element {
           {trans._n('%1 selected', '%1 selected', selected)}
           <button
             type="button"
-            className="jp-DLExperiments-linkButton"
+            className="jp-DLPanel-linkButton"
             onClick={() => model.clearSelection()}
             data-testid="dl-clear-selection"
           >
@@ -293,13 +293,13 @@ function Footer(props: IRunsViewProps): JSX.Element {
           </button>
         </span>
       )}
-      <span className="jp-DLExperiments-spacer" />
+      <span className="jp-DLPanel-spacer" />
       {model.isLoading && model.runs.length > 0 && (
         <Spinner label={trans.__('Loading runs')} />
       )}
       {exportURL !== null && (
         <a
-          className="jp-DLExperiments-button"
+          className="jp-DLPanel-button"
           href={exportURL}
           download={`${model.project ?? 'runs'}.csv`}
           title={trans.__(
@@ -307,16 +307,13 @@ function Footer(props: IRunsViewProps): JSX.Element {
           )}
           data-testid="dl-export-csv"
         >
-          <downloadIcon.react
-            tag="span"
-            className="jp-DLExperiments-buttonIcon"
-          />
+          <downloadIcon.react tag="span" className="jp-DLPanel-buttonIcon" />
           <span>{trans.__('Export CSV')}</span>
         </a>
       )}
       <button
         type="button"
-        className="jp-DLExperiments-button jp-mod-accept"
+        className="jp-DLPanel-button jp-mod-accept"
         disabled={selected < 2}
         onClick={onCompare}
         title={

@@ -13,11 +13,11 @@ import {
   formatValue,
   isNonFinite,
   plotNumber
-} from '../format';
+} from '../../shared/format';
 import { ICompareRun } from '../tokens';
-import { themedAxes } from './LineChart';
-import { Plot, PlotOptions } from './Plot';
-import { IChartTheme } from './theme';
+import { themedAxes } from '../../shared/charts/axes';
+import { Plot, PlotOptions } from '../../shared/charts/Plot';
+import { IChartTheme } from '../../shared/charts/theme';
 
 export interface IScatterPlotProps {
   runs: ICompareRun[];

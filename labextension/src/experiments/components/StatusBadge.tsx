@@ -4,7 +4,16 @@
 import { TranslationBundle } from '@jupyterlab/translation';
 import * as React from 'react';
 
+import { StatusBadge as Badge, StatusTone } from '../../shared/StatusBadge';
 import { RunStatus } from '../tokens';
+
+const TONES: Record<RunStatus, StatusTone> = {
+  running: 'active',
+  finished: 'success',
+  failed: 'error',
+  crashed: 'error',
+  killed: 'stopped'
+};
 
 export function statusLabel(
   status: RunStatus,
@@ -32,12 +41,11 @@ export function StatusBadge(props: {
 }): JSX.Element {
   const { status, trans } = props;
   return (
-    <span
-      className={`jp-DLExperiments-status jp-mod-${status}`}
-      data-testid="dl-run-status"
-      data-status={status}
-    >
-      {statusLabel(status, trans)}
-    </span>
+    <Badge
+      status={status}
+      label={statusLabel(status, trans)}
+      tone={TONES[status] ?? 'waiting'}
+      testId="dl-run-status"
+    />
   );
 }

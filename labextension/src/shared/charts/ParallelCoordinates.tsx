@@ -1,7 +1,7 @@
 /**
  * Parallel coordinates in SVG: one vertical axis per chosen parameter and a
- * last one for the metric, one line per run in its colour. Pointing at a
- * line (or its legend entry) brings that run forward.
+ * last one for the metric, one line per run (or trial) in its colour.
+ * Pointing at a line (or its legend entry) brings it forward.
  */
 import * as React from 'react';
 
@@ -12,20 +12,36 @@ import {
   isNonFinite,
   plotNumber
 } from '../format';
-import { ICompareRun, JSONValue } from '../tokens';
-import { seriesColorVar } from './theme';
+import { JSONValue } from '../../tokens';
+
+/**
+ * One line: its parameters (`config`) and results (`summary`).
+ */
+export interface IParallelLine {
+  id: string;
+  /**
+   * Shown when the line is pointed at.
+   */
+  name: string;
+  config: Record<string, JSONValue>;
+  summary: Record<string, JSONValue>;
+}
 
 export interface IParallelCoordinatesProps {
-  runs: ICompareRun[];
-  colors: Map<string, number>;
+  lines: IParallelLine[];
+  /**
+   * The CSS colour of a line, by id.
+   */
+  color: (id: string) => string;
   params: string[];
   metric: string | null;
   height: number;
   /**
-   * The run pointed at elsewhere (the legend), highlighted here too.
+   * The line pointed at elsewhere (a legend), highlighted here too.
    */
   highlighted: string | null;
   onHighlight: (id: string | null) => void;
+  testId: string;
 }
 
 const MARGIN = { top: 28, right: 56, bottom: 20, left: 56 };
@@ -43,8 +59,9 @@ interface IScale {
 export function ParallelCoordinates(
   props: IParallelCoordinatesProps
 ): JSX.Element {
-  const { colors, height, highlighted, metric, onHighlight, params, runs } =
+  const { color, height, highlighted, metric, onHighlight, params, testId } =
     props;
+  const lines = props.lines;
   const container = React.useRef<HTMLDivElement>(null);
   const [width, setWidth] = React.useState(0);
 
@@ -66,7 +83,7 @@ export function ParallelCoordinates(
   const scales = axes.map(axis =>
     makeScale(
       axis.key,
-      runs.map(run => columnValue(run, `${axis.group}.${axis.key}`))
+      lines.map(line => columnValue(line, `${axis.group}.${axis.key}`))
     )
   );
   const plotWidth = Math.max(width - MARGIN.left - MARGIN.right, 1);
@@ -76,7 +93,7 @@ export function ParallelCoordinates(
     (axes.length > 1 ? (index * plotWidth) / (axes.length - 1) : plotWidth / 2);
   const y = (at: number): number => MARGIN.top + (1 - at) * plotHeight;
 
-  const paths = runs.map(run => {
+  const paths = lines.map(run => {
     // Lines break where a run lacks a value.
     let d = '';
     let open = false;
@@ -100,11 +117,7 @@ export function ParallelCoordinates(
   );
 
   return (
-    <div
-      className="jp-DLExperiments-parallel"
-      ref={container}
-      data-testid="dl-compare-parallel"
-    >
+    <div className="jp-DLChart-parallel" ref={container} data-testid={testId}>
       {width > 0 && axes.length > 0 && (
         <svg
           width={width}
@@ -117,14 +130,14 @@ export function ParallelCoordinates(
               key={run.id}
               d={d}
               className={
-                'jp-DLExperiments-parallelLine' +
+                'jp-DLChart-parallelLine' +
                 (highlighted === null
                   ? ''
                   : highlighted === run.id
                     ? ' jp-mod-highlighted'
                     : ' jp-mod-dimmed')
               }
-              style={{ stroke: seriesColorVar(colors.get(run.id) ?? 0) }}
+              style={{ stroke: color(run.id) }}
               onMouseEnter={() => onHighlight(run.id)}
               onMouseLeave={() => onHighlight(null)}
             >
@@ -134,7 +147,7 @@ export function ParallelCoordinates(
           {axes.map((axis, index) => (
             <g
               key={`${axis.group}.${axis.key}`}
-              className="jp-DLExperiments-parallelAxis"
+              className="jp-DLChart-parallelAxis"
               transform={`translate(${x(index).toFixed(1)},0)`}
             >
               <line y1={y(0)} y2={y(1)} />
@@ -148,7 +161,7 @@ export function ParallelCoordinates(
               ))}
               <text
                 className={
-                  'jp-DLExperiments-parallelTitle' +
+                  'jp-DLChart-parallelTitle' +
                   (axis.group === 'summary' ? ' jp-mod-metric' : '')
                 }
                 y={MARGIN.top - 12}

@@ -1,15 +1,25 @@
 /**
- * Loading, empty and error states, the same in every part of the panel.
+ * Loading, empty and error states, the same in every panel of the platform.
+ *
+ * Each panel names itself once, with `PanelScope` around its body, and the
+ * test ids of these states carry that name (`dl-experiments-error`,
+ * `dl-datasets-loading`, `dl-training-error-message`): a test finds the
+ * error of the panel it drives, not of another panel open beside it.
  */
 import { TranslationBundle } from '@jupyterlab/translation';
 import * as React from 'react';
 
-import { PlatformAPIError } from '../../handler';
+import { PlatformAPIError } from '../handler';
+
+/**
+ * The name of the panel the states are shown in.
+ */
+export const PanelScope = React.createContext('panel');
 
 export function Spinner(props: { label?: string }): JSX.Element {
   return (
     <span
-      className="jp-DLDatasets-spinner"
+      className="jp-DLPanel-spinner"
       role={props.label ? 'status' : undefined}
       aria-label={props.label}
       aria-hidden={props.label ? undefined : true}
@@ -18,11 +28,12 @@ export function Spinner(props: { label?: string }): JSX.Element {
 }
 
 export function Loading(props: { text: string }): JSX.Element {
+  const scope = React.useContext(PanelScope);
   return (
     <div
-      className="jp-DLDatasets-loading"
+      className="jp-DLPanel-loading"
       role="status"
-      data-testid="dl-datasets-loading"
+      data-testid={`dl-${scope}-loading`}
     >
       <Spinner />
       <span>{props.text}</span>
@@ -33,7 +44,7 @@ export function Loading(props: { text: string }): JSX.Element {
 export interface IErrorBannerProps {
   error: PlatformAPIError;
   /**
-   * What could not be done, e.g. "Could not load the catalog."
+   * What could not be done, e.g. "Could not load runs."
    */
   title: string;
   trans: TranslationBundle;
@@ -48,21 +59,22 @@ export interface IErrorBannerProps {
  */
 export function ErrorBanner(props: IErrorBannerProps): JSX.Element {
   const { error, title, trans, onRetry } = props;
+  const scope = React.useContext(PanelScope);
   return (
     <div
-      className="jp-DLDatasets-error"
+      className="jp-DLPanel-error"
       role="alert"
-      data-testid="dl-datasets-error"
+      data-testid={`dl-${scope}-error`}
     >
-      <div className="jp-DLDatasets-errorTitle">{title}</div>
+      <div className="jp-DLPanel-errorTitle">{title}</div>
       <div
-        className="jp-DLDatasets-errorMessage"
-        data-testid="dl-datasets-error-message"
+        className="jp-DLPanel-errorMessage"
+        data-testid={`dl-${scope}-error-message`}
       >
         {error.message}
       </div>
-      <div className="jp-DLDatasets-errorFooter">
-        <details className="jp-DLDatasets-errorDetails">
+      <div className="jp-DLPanel-errorFooter">
+        <details className="jp-DLPanel-errorDetails">
           <summary>{trans.__('Details')}</summary>
           <code>
             {error.status === null
@@ -73,7 +85,7 @@ export function ErrorBanner(props: IErrorBannerProps): JSX.Element {
         {onRetry && (
           <button
             type="button"
-            className="jp-DLDatasets-linkButton"
+            className="jp-DLPanel-linkButton"
             onClick={onRetry}
           >
             {trans.__('Try again')}
@@ -92,7 +104,7 @@ export function Empty(props: {
   testId?: string;
 }): JSX.Element {
   return (
-    <div className="jp-DLDatasets-empty" data-testid={props.testId}>
+    <div className="jp-DLPanel-empty" data-testid={props.testId}>
       {props.children}
     </div>
   );

@@ -119,7 +119,7 @@ export function Plot(props: IPlotProps): JSX.Element {
 
   return (
     <div
-      className="jp-DLExperiments-plot"
+      className="jp-DLChart-plot"
       ref={container}
       role="figure"
       aria-label={label}

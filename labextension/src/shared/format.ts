@@ -1,12 +1,12 @@
 /**
- * How run values read in the panel: numbers short enough for a table cell,
+ * How values read in the panels: numbers short enough for a table cell,
  * the non-finite strings the API sends (`"NaN"`, `"Infinity"`,
  * `"-Infinity"`) as themselves, durations, times and sizes. Charts use
  * `plotNumber`, which turns every non-finite value into a gap.
  */
 import { Time } from '@jupyterlab/coreutils';
 
-import { JSONValue } from './tokens';
+import { JSONValue } from '../tokens';
 
 /**
  * The strings the API uses for floats JSON cannot hold.
