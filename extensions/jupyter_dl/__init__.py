@@ -32,12 +32,23 @@ __all__ = [
     "load_model",
     "log",
     "log_artifact",
+    "log_model",
     "models",
     "publish",
     "train",
 ]
 
-_API = {"current", "dataset", "datasets", "finish", "info", "init", "log", "log_artifact"}
+_API = {
+    "current",
+    "dataset",
+    "datasets",
+    "finish",
+    "info",
+    "init",
+    "log",
+    "log_artifact",
+    "log_model",
+}
 _TRAINING = {"train", "job", "jobs", "Job", "JobFailed"}
 _REGISTRY = {"publish", "load_model", "models"}
 

@@ -35,7 +35,17 @@ if TYPE_CHECKING:
     from .tracking.run import Run
     from .training.service import TrainingService
 
-__all__ = ["current", "dataset", "datasets", "finish", "info", "init", "log", "log_artifact"]
+__all__ = [
+    "current",
+    "dataset",
+    "datasets",
+    "finish",
+    "info",
+    "init",
+    "log",
+    "log_artifact",
+    "log_model",
+]
 
 PROJECT_ENV = "JUPYTER_DL_PROJECT"
 
@@ -217,6 +227,11 @@ def log(metrics: Mapping[str, Any], step: int | None = None) -> None:
 def log_artifact(path: str | os.PathLike[str], name: str | None = None) -> dict[str, Any]:
     """Store a file or folder with the current run."""
     return current().log_artifact(path, name)
+
+
+def log_model(model: Any, example_input: Any, name: str = "model") -> dict[str, Any]:
+    """Keep a model with the current run, packaged for the registry (see ``Run.log_model``)."""
+    return current().log_model(model, example_input, name)
 
 
 def finish(status: str = "finished", exit_code: int | None = None) -> None:

@@ -149,6 +149,7 @@ class JupyterDL(ExtensionApp):
     def initialize_handlers(self) -> None:
         from .datasets.handlers import default_handlers as dataset_handlers
         from .platform_info.handlers import default_handlers as info_handlers
+        from .registry.handlers import default_handlers as registry_handlers
         from .tracking.handlers import default_handlers as tracking_handlers
         from .training.handlers import default_handlers as training_handlers
         from .web import NotFoundHandler, api_path
@@ -159,6 +160,7 @@ class JupyterDL(ExtensionApp):
                 *tracking_handlers,
                 *dataset_handlers,
                 *training_handlers,
+                *registry_handlers,
                 (api_path(".*"), NotFoundHandler),
             ]
         )

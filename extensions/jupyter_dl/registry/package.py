@@ -102,6 +102,30 @@ def build(model: Any, example_input: Any, dest: Path) -> Package:
     return Package(dest, program_format, weights_format, signature, describe_files(dest))
 
 
+def open_package(root: Path) -> Package:
+    """A package folder written by :func:`build` (kept with a run, say), checked again:
+    its manifest read, its files' checksums compared and its example replayed."""
+    try:
+        manifest = json.loads((root / MANIFEST_FILE).read_text())
+        program_format, weights_format = manifest["program"], manifest["weights"]
+        signature = Signature.from_json(manifest["signature"])
+        listed = {f["name"]: f["sha256"] for f in manifest["files"]}
+    except (OSError, ValueError, KeyError, TypeError) as e:
+        raise PackageError(f"{root.name} is not a model package ({MANIFEST_FILE}: {e})") from None
+    if program_format not in PROGRAM_FILES or weights_format not in WEIGHTS_FILES:
+        raise PackageError(f"{root.name}: unknown formats {program_format!r}, {weights_format!r}")
+    files = describe_files(root)
+    found = {f["name"]: f["sha256"] for f in files}
+    if found != listed:
+        changed = sorted(set(found.items()) ^ set(listed.items()))
+        raise PackageError(
+            f"the files of {root.name} differ from its manifest ({changed[0][0]}): it was"
+            " changed or is incomplete"
+        )
+    verify(root, program_format, weights_format)
+    return Package(root, program_format, weights_format, signature, files)
+
+
 def verify(dest: Path, program_format: str, weights_format: str, model: Any = None) -> None:
     """Load the package back from disk and check it reproduces its example; with
     ``model``, also that the stored weights are the model's. :class:`PackageError`

@@ -143,6 +143,59 @@ class RegistryService:
         finally:
             shutil.rmtree(package.root, ignore_errors=True)
 
+    def register_from_run(
+        self,
+        name: str,
+        run_id: str,
+        artifact: str = "models/model",
+        description: str = "",
+        aliases: Sequence[str] = ("staging",),
+        user: str | None = None,
+    ) -> dict[str, Any]:
+        """Publish a model a run kept with ``run.log_model`` (the artifact folder
+        ``artifact``): its package is copied, checked and replayed again, then
+        registered like ``dl.publish`` would."""
+        from .package import PackageError, open_package
+
+        check_model_name(name)
+        if not isinstance(artifact, str) or not artifact.strip("/"):
+            raise BadRequest("artifact must name the run's model folder, e.g. models/model")
+        if not isinstance(run_id, str):
+            raise BadRequest("run_id must be a run id")
+        self.tracking.get_run(run_id)
+        source = (self.tracking.artifacts_dir / run_id / artifact.strip("/")).resolve()
+        if self.tracking.artifacts_dir.resolve() not in source.parents or not source.is_dir():
+            raise NotFound(f"run {run_id} has no model folder {artifact!r}")
+        staging = self.staging_dir()
+        try:
+            shutil.copytree(source, staging, dirs_exist_ok=True)
+            package = open_package(staging)
+        except PackageError as e:
+            shutil.rmtree(staging, ignore_errors=True)
+            raise BadRequest(f"run {run_id}'s {artifact}: {e}") from None
+        except BaseException:
+            shutil.rmtree(staging, ignore_errors=True)
+            raise
+        return self.register(name, package, run_id, description, aliases, user)
+
+    def run_models(self, run_id: str) -> list[str]:
+        """The model folders a run kept with ``run.log_model`` (artifact names)."""
+        from sqlalchemy import select
+
+        from ..store.models import Artifact
+        from ..tracking.run import MODELS_FOLDER
+        from .package import MANIFEST_FILE
+
+        self.tracking.get_run(run_id)
+        with self.store.session() as s:
+            names = s.scalars(
+                select(Artifact.name).where(
+                    Artifact.run_id == run_id,
+                    Artifact.name.like(f"{MODELS_FOLDER}/%/{MANIFEST_FILE}"),
+                )
+            ).all()
+        return sorted(n.removesuffix(f"/{MANIFEST_FILE}") for n in names)
+
     def _lineage(self, run_id: str | None) -> tuple[dict[str, Any], dict[str, Any]]:
         """Where a version came from (run, code, datasets) and its run's metrics."""
         if run_id is None:
@@ -254,6 +307,26 @@ class RegistryService:
                     raise NotFound(f"model {name!r} has no versions")
                 number = self._newest(s, model)
             return self._version_json(s, model, self._version(s, model, number))
+
+    def example_request(self, name: str, version: Any) -> dict[str, Any]:
+        """The example a version was published with, as an Open Inference Protocol
+        request body (``inputs`` with name, datatype, shape and flat data)."""
+        from .package import load_example
+        from .signature import datatype_of
+
+        found = self.get_version(name, version)
+        inputs = load_example(self.package_dir(found))
+        return {
+            "inputs": [
+                {
+                    "name": key,
+                    "datatype": datatype_of(str(tensor.dtype)),
+                    "shape": list(tensor.shape),
+                    "data": tensor.flatten().tolist(),
+                }
+                for key, tensor in inputs.items()
+            ]
+        }
 
     def package_dir(self, version: dict[str, Any]) -> Path:
         """The package folder of a version returned by this service."""

@@ -27,6 +27,8 @@ from .writer import BatchWriter, Entry
 log = logging.getLogger("jupyter_dl.tracking")
 
 SYSTEM_PREFIX = "system/"
+#: The artifact folder of models kept with a run (``run.log_model``), one folder each.
+MODELS_FOLDER = "models"
 
 
 class SyncedDict(dict[str, Any]):
@@ -118,6 +120,24 @@ class Run:
             ]
             return {"name": base, "files": len(stored), "size": sum(a["size"] for a in stored)}
         return self.transport.add_artifact(self.id, base, source)
+
+    def log_model(self, model: Any, example_input: Any, name: str = "model") -> dict[str, Any]:
+        """Keep a model with the run, packaged the way the registry stores it (exported
+        program, weights, signature, example; verified to reproduce the example), as the
+        artifact folder ``models/<name>``. Publish it later from the Experiments panel or
+        with ``dl.publish``; returns what was stored."""
+        import tempfile
+
+        from ..registry.package import PackageError, build
+
+        if not isinstance(name, str) or not name or "/" in name:
+            raise ValueError(f"name must be a folder name such as 'model', not {name!r}")
+        with tempfile.TemporaryDirectory(prefix="jupyter-dl-model-") as tmp:
+            try:
+                build(model, example_input, Path(tmp) / name)
+            except PackageError as e:
+                raise ValueError(str(e)) from None
+            return self.log_artifact(Path(tmp) / name, f"{MODELS_FOLDER}/{name}")
 
     def flush(self, timeout: float = 30.0) -> bool:
         """Wait until everything logged so far is in the store."""
@@ -250,6 +270,24 @@ class DisabledRun(Run):
 
     def log_artifact(self, path: str | os.PathLike[str], name: str | None = None) -> dict[str, Any]:
         return {}
+
+    def log_model(self, model: Any, example_input: Any, name: str = "model") -> dict[str, Any]:
+        """Keep a model with the run, packaged the way the registry stores it (exported
+        program, weights, signature, example; verified to reproduce the example), as the
+        artifact folder ``models/<name>``. Publish it later from the Experiments panel or
+        with ``dl.publish``; returns what was stored."""
+        import tempfile
+
+        from ..registry.package import PackageError, build
+
+        if not isinstance(name, str) or not name or "/" in name:
+            raise ValueError(f"name must be a folder name such as 'model', not {name!r}")
+        with tempfile.TemporaryDirectory(prefix="jupyter-dl-model-") as tmp:
+            try:
+                build(model, example_input, Path(tmp) / name)
+            except PackageError as e:
+                raise ValueError(str(e)) from None
+            return self.log_artifact(Path(tmp) / name, f"{MODELS_FOLDER}/{name}")
 
     def flush(self, timeout: float = 30.0) -> bool:
         return True
