@@ -31,6 +31,7 @@ from .training.files import RUN_ID_ENV
 if TYPE_CHECKING:
     from .datasets.dataset import Dataset
     from .datasets.service import DatasetService
+    from .registry.deployments import DeploymentService
     from .registry.service import RegistryService
     from .tracking.run import Run
     from .training.service import TrainingService
@@ -54,6 +55,7 @@ _run: Run | None = None
 _datasets: DatasetService | None = None
 _training: TrainingService | None = None
 _registry: RegistryService | None = None
+_deployments: DeploymentService | None = None
 
 
 def store() -> Store:
@@ -120,6 +122,18 @@ def registry_service() -> RegistryService:
         current = _registry = RegistryService(
             training.store, models, training.tracking, dataset_service()
         )
+    return current
+
+
+def deployment_service() -> DeploymentService:
+    """The deployments of this process's registry."""
+    global _deployments
+    from .registry.deployments import DeploymentService
+
+    registry = registry_service()
+    current = _deployments
+    if current is None or current.registry is not registry:
+        current = _deployments = DeploymentService(registry.store, registry)
     return current
 
 

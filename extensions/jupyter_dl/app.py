@@ -131,18 +131,21 @@ class JupyterDL(ExtensionApp):
             self.log.error("jupyter-dl: %s", e.message)
         from .datasets.service import DatasetService
         from .platform_info import PlatformInfoService
+        from .registry.deployments import DeploymentService
         from .registry.service import RegistryService
         from .tracking.service import TrackingService
         from .training.service import TrainingService
 
         tracking = TrackingService(self.store, artifacts, self.heartbeat_timeout)
         datasets_service = DatasetService(self.store, datasets, remote)
+        registry = RegistryService(self.store, models, tracking, datasets_service)
         self.settings.update(
             dl_store=self.store,
             dl_info_service=PlatformInfoService(self.store),
             dl_tracking=tracking,
             dl_datasets=datasets_service,
-            dl_registry=RegistryService(self.store, models, tracking, datasets_service),
+            dl_registry=registry,
+            dl_deployments=DeploymentService(self.store, registry),
             dl_training=TrainingService(self.store, jobs, tracking, self.heartbeat_timeout),
         )
 

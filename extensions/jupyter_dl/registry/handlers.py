@@ -11,14 +11,19 @@ from typing import Any
 
 from tornado import web
 
-from ..errors import BadRequest
+from ..errors import BadRequest, Conflict
 from ..web import PlatformHandler, api_path
+from .deployments import DeploymentService, metrics_summary
 from .service import RegistryService
 
 NAME = r"(?P<name>[A-Za-z0-9][A-Za-z0-9._-]{0,127})"
 VERSION = r"(?P<version>[0-9]{1,9})"
 ALIAS = r"(?P<alias>[a-z][a-z0-9_-]{0,63})"
 RUN_ID = r"(?P<run_id>[a-z0-9]{6,32})"
+DEPLOYMENT_ID = r"(?P<deployment_id>[a-z0-9]{6,32})"
+DEPLOY_FIELDS = {"model", "host", "port", "max_batch_size", "max_wait_ms", "device"}
+#: Seconds a proxied request to a deployment may take.
+PROXY_TIMEOUT = 60.0
 PUBLISH_FIELDS = {"run_id", "artifact", "description", "aliases"}
 
 
@@ -26,6 +31,11 @@ class RegistryHandler(PlatformHandler):
     @property
     def registry(self) -> RegistryService:
         service: RegistryService = self.settings["dl_registry"]
+        return service
+
+    @property
+    def deployments(self) -> DeploymentService:
+        service: DeploymentService = self.settings["dl_deployments"]
         return service
 
     @property
@@ -101,6 +111,7 @@ class VersionHandler(RegistryHandler):
 
     @web.authenticated
     async def delete(self, name: str, version: str) -> None:
+        await self.call(self.deployments.reap_lost)  # a dead server no longer holds it
         await self.call(self.registry.delete_version, name, version)
         self.set_status(204)
         self.finish()
@@ -148,6 +159,95 @@ class RunModelsHandler(RegistryHandler):
         self.finish({"models": await self.call(self.registry.run_models, run_id)})
 
 
+class DeploymentsHandler(RegistryHandler):
+    @web.authenticated
+    async def get(self) -> None:
+        page = await self.call(
+            self.deployments.list,
+            self.get_query_argument("status", None) or None,
+            self.int_argument("limit", 50),
+            self.get_query_argument("cursor", None) or None,
+        )
+        self.finish(page.to_json())
+
+    @web.authenticated
+    async def post(self) -> None:
+        """Deploy a model version (``{"model": "name@production", "port": 0, ...}``)."""
+        body = self.get_json_body()
+        if not isinstance(body, dict) or "model" not in body:
+            raise BadRequest('send {"model": "NAME@ALIAS" or "NAME:VERSION", ...}')
+        unknown = set(body) - DEPLOY_FIELDS
+        if unknown:
+            raise BadRequest(f"unknown fields {', '.join(sorted(unknown))}")
+        settings = {k: v for k, v in body.items() if k != "model"}
+        deployment = await self.call(
+            lambda: self.deployments.start(body["model"], self.user_name, **settings)
+        )
+        self.set_status(201)
+        self.finish(deployment)
+
+
+class DeploymentHandler(RegistryHandler):
+    @web.authenticated
+    async def get(self, deployment_id: str) -> None:
+        self.finish(await self.call(self.deployments.get, deployment_id))
+
+
+class StopHandler(RegistryHandler):
+    @web.authenticated
+    async def post(self, deployment_id: str) -> None:
+        self.finish(await self.call(self.deployments.stop, deployment_id))
+
+
+class DeploymentLogHandler(RegistryHandler):
+    @web.authenticated
+    async def get(self, deployment_id: str) -> None:
+        self.finish({"text": await self.call(self.deployments.log_tail, deployment_id)})
+
+
+class ProxyHandler(RegistryHandler):
+    """Requests to a running deployment through this server, which the browser can
+    reach (the deployment listens on the server's machine)."""
+
+    async def forward(self, deployment_id: str, path: str, body: bytes | None = None) -> Any:
+        from tornado.httpclient import AsyncHTTPClient, HTTPClientError
+
+        deployment, url = await self.call(self.deployments.live_url, deployment_id)
+        try:
+            return deployment, await AsyncHTTPClient().fetch(
+                url.rstrip("/") + path.format(model=deployment["model"]),
+                method="POST" if body is not None else "GET",
+                body=body,
+                headers={"Content-Type": "application/json"},
+                request_timeout=PROXY_TIMEOUT,
+                raise_error=False,
+            )
+        except (OSError, HTTPClientError) as e:
+            raise Conflict(f"deployment {deployment_id} at {url} did not answer: {e}") from None
+
+
+class InferHandler(ProxyHandler):
+    @web.authenticated
+    async def post(self, deployment_id: str) -> None:
+        """An inference request, answered by the deployment as it would answer it."""
+        _, response = await self.forward(
+            deployment_id, "/v2/models/{model}/infer", self.request.body
+        )
+        self.set_status(response.code)
+        self.set_header("Content-Type", "application/json")
+        self.finish(response.body)
+
+
+class MetricsHandler(ProxyHandler):
+    @web.authenticated
+    async def get(self, deployment_id: str) -> None:
+        """The deployment's request counts, latency and batch-size histograms now."""
+        _, response = await self.forward(deployment_id, "/metrics")
+        if response.code != 200:
+            raise Conflict(f"deployment {deployment_id} answered {response.code} for /metrics")
+        self.finish(metrics_summary(response.body.decode("utf-8", "replace")))
+
+
 default_handlers = [
     (api_path("models"), ModelsHandler),
     (api_path("models", NAME), ModelHandler),
@@ -157,4 +257,10 @@ default_handlers = [
     (api_path("models", NAME, "aliases", ALIAS), AliasHandler),
     (api_path("models", NAME, "history"), HistoryHandler),
     (api_path("runs", RUN_ID, "models"), RunModelsHandler),
+    (api_path("deployments"), DeploymentsHandler),
+    (api_path("deployments", DEPLOYMENT_ID), DeploymentHandler),
+    (api_path("deployments", DEPLOYMENT_ID, "stop"), StopHandler),
+    (api_path("deployments", DEPLOYMENT_ID, "log"), DeploymentLogHandler),
+    (api_path("deployments", DEPLOYMENT_ID, "infer"), InferHandler),
+    (api_path("deployments", DEPLOYMENT_ID, "metrics"), MetricsHandler),
 ]
