@@ -9,7 +9,7 @@ work. :func:`dask_client` is that one helper.
 A ``LocalCluster`` here runs each worker in a process of its own with one
 thread (a rank or a trial is a process-heavy task, and one per worker is the
 unit callers schedule), no dashboard (a detached supervisor has no one to show
-it to, and a fixed port would clash between jobs), no memory limit (the work
+it to) and no fixed port (8787 would clash between jobs), no memory limit (the work
 runs in subprocesses the nanny does not count), and quiet logs. Its worker
 processes watch a pipe from the process that started them and exit at once when
 it closes, so they never outlive that process, even one killed by SIGKILL.
@@ -52,15 +52,18 @@ def dask_client(
     """
     if type(n_workers) is not int or n_workers < 1:
         raise BadRequest(f"a Dask cluster needs at least one worker, not {n_workers!r}")
-    quiet_dask_logs()
     from distributed import Client, LocalCluster
 
+    quiet_dask_logs()  # after the import, which sets Dask's own levels
     if address is None:
         cluster = LocalCluster(
             n_workers=n_workers,
             threads_per_worker=1,
             processes=True,
-            dashboard_address=None,
+            # The scheduler serves HTTP whatever the dashboard option says; on a port
+            # of its own choosing, not 8787, it cannot clash with another job's.
+            dashboard_address=":0",
+            scheduler_kwargs={"dashboard": False},
             memory_limit=0,
             silence_logs=logging.ERROR,
         )  # type: ignore[no-untyped-call]
