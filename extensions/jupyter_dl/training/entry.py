@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import socket
 import sys
 import time
 import traceback
@@ -37,6 +38,7 @@ def main(argv: list[str] | None = None) -> int:
         {
             "pid": os.getpid(),
             "pgid": os.getpgid(0),
+            "host": socket.gethostname(),
             "started": processes.create_time(os.getpid()) or time.time(),
             "attempt": attempt,
         },

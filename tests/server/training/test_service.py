@@ -238,7 +238,7 @@ def _in_group(proc, pgid):
         ({"nproc": "many"}, "nproc must be"),
         ({"gpus": 1}, "gpus=1 but this server sees 0 GPU"),
         ({"gpus": -1}, "gpus must be"),
-        ({"backend": "slurm"}, "unknown backend 'slurm'; choose one of: local"),
+        ({"backend": "slurm"}, "unknown backend 'slurm'; choose one of: "),
         ({"max_restarts": -1}, "max_restarts must be"),
         ({"name": ""}, "job name"),
         ({"options": {"address": "x"}}, "the local backend takes no options"),

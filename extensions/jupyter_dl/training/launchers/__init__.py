@@ -17,9 +17,12 @@ from ..files import JobFiles
 from ..outcome import Outcome
 
 #: backend name → "module:class", relative to this package.
-BACKENDS = {"local": ".local:LocalLauncher"}
+BACKENDS = {"local": ".local:LocalLauncher", "dask": ".dask:DaskLauncher"}
 #: backend name → what it is, for the launch form and error messages.
-DESCRIPTIONS = {"local": "torch elastic on this server's machine"}
+DESCRIPTIONS = {
+    "local": "torch elastic on this server's machine",
+    "dask": "one rank per worker of a Dask cluster (address option; a LocalCluster by default)",
+}
 
 
 class Launcher(Protocol):

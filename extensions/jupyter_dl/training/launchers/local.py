@@ -14,6 +14,7 @@ helper a rank started outlives the job.
 
 from __future__ import annotations
 
+import socket
 from pathlib import Path
 from typing import Any
 
@@ -88,18 +89,28 @@ class LocalLauncher:
         return Outcome("succeeded", [0] * nproc)
 
     def stop(self, job: dict[str, Any], files: JobFiles, grace: float) -> list[int]:
-        supervisor = stop_supervisor(job, grace)
-        known = [*supervisor, *rank_processes(files, job["nproc"])]
-        # A restart may have started new ranks while the supervisor was stopping.
-        return processes.stop([*known, *rank_processes(files, job["nproc"])], grace=grace)
+        return stop_on_this_host(job, files, grace)
+
+
+def stop_on_this_host(job: dict[str, Any], files: JobFiles, grace: float) -> list[int]:
+    """Stop a job's supervisor, its process tree and the ranks it ran on this machine;
+    the pids that could not be stopped."""
+    supervisor = stop_supervisor(job, grace)
+    known = [*supervisor, *rank_processes(files, job["nproc"])]
+    # A restart may have started new ranks while the supervisor was stopping.
+    return processes.stop([*known, *rank_processes(files, job["nproc"])], grace=grace)
 
 
 def rank_processes(files: JobFiles, nproc: int) -> list[Any]:
-    """Every live process of the ranks' current attempts: each rank leads a process
-    group of its own, which also holds the helpers it started."""
+    """Every live process of the ranks' current attempts on this machine: each rank
+    leads a process group of its own, which also holds the helpers it started.
+
+    A rank that ran on another machine (a Dask worker elsewhere) is skipped: its
+    process group id means nothing here."""
     found: dict[int, Any] = {}
+    here = socket.gethostname()
     for record in files.ranks(nproc, "pid"):
-        if isinstance(record, dict) and "pgid" in record:
+        if isinstance(record, dict) and "pgid" in record and record.get("host", here) == here:
             for proc in processes.group_members(record["pgid"], record.get("started", 0.0)):
                 found[proc.pid] = proc
     return list(found.values())
