@@ -9,6 +9,8 @@ from collections.abc import Sequence
 
 from . import __version__
 
+REGISTRY_COMMANDS = {"serve", "deployments", "stop", "models"}
+
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of ``jupyter-dl`` (and so of ``jupyter dl``)."""
@@ -23,6 +25,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return hub_main(rest) or 0
     if rest:
         parser.error(f"unrecognized arguments: {' '.join(rest)}")
+    if args.command in REGISTRY_COMMANDS:
+        from .registry.commands import run_command
+
+        return run_command(args)
     return _info(as_json=args.json)
 
 
@@ -37,6 +43,9 @@ def _parser() -> argparse.ArgumentParser:
     )
     info = commands.add_parser("info", help="show version, store and visible GPUs")
     info.add_argument("--json", action="store_true", help="print the facts as JSON")
+    from .registry.commands import add_commands
+
+    add_commands(commands)
     return parser
 
 

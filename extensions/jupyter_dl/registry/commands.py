@@ -1,0 +1,147 @@
+"""What ``jupyter dl serve | deployments | stop | models`` do; ``cli.py`` only parses.
+
+``serve NAME[@ALIAS|:VERSION]`` records a deployment and serves it in the
+foreground (Ctrl-C stops it, recorded as stopped), or with ``--detach`` starts it
+in the background and prints where it listens. ``serve --package DIR`` serves a
+package folder without any store: what a cluster's container runs, where the
+registry's files arrive through a volume or KServe's storage initializer.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any
+
+from ..errors import PlatformError
+
+
+def add_commands(commands: Any) -> None:
+    """Add the registry's subcommands to ``jupyter dl``'s parser."""
+    serve = commands.add_parser(
+        "serve", help="serve a model version over the Open Inference Protocol"
+    )
+    serve.add_argument("model", nargs="?", help="NAME, NAME@ALIAS or NAME:VERSION")
+    serve.add_argument(
+        "--port", type=int, default=8080, help="port to listen on (0: any free port)"
+    )
+    serve.add_argument("--host", default="127.0.0.1", help="address to listen on")
+    serve.add_argument("--max-batch-size", type=int, default=32, help="most rows per model call")
+    serve.add_argument(
+        "--max-wait-ms", type=float, default=0.0, help="how long a batch may wait for more rows"
+    )
+    serve.add_argument("--device", default=None, help="torch device, e.g. cuda:0")
+    serve.add_argument(
+        "--detach", action="store_true", help="run in the background and print its URL"
+    )
+    serve.add_argument(
+        "--package", type=Path, default=None, help="serve this package folder, without a store"
+    )
+    serve.add_argument("--name", default=None, help="with --package: the model's name")
+    listing = commands.add_parser("deployments", help="list deployments")
+    listing.add_argument("--all", action="store_true", help="also the stopped and failed ones")
+    stop = commands.add_parser("stop", help="stop a deployment")
+    stop.add_argument("deployment", help="the deployment's id")
+    models = commands.add_parser("models", help="list registered models")
+    models.add_argument("query", nargs="?", default=None, help="keep names containing this")
+
+
+def run_command(args: argparse.Namespace) -> int:
+    """Run a registry subcommand; errors are one line on stderr and exit status 1."""
+    try:
+        if args.command == "serve":
+            return _serve(args)
+        if args.command == "deployments":
+            return _deployments(show_all=args.all)
+        if args.command == "stop":
+            return _stop(args.deployment)
+        return _models(args.query)
+    except PlatformError as e:
+        print(f"jupyter dl {args.command}: {e.message}", file=sys.stderr)
+        return 1
+    except ValueError as e:
+        print(f"jupyter dl {args.command}: {e}", file=sys.stderr)
+        return 1
+
+
+def _serve(args: argparse.Namespace) -> int:
+    settings = {
+        "host": args.host,
+        "port": args.port,
+        "max_batch_size": args.max_batch_size,
+        "max_wait_ms": args.max_wait_ms,
+        "device": args.device,
+    }
+    if args.package is not None:
+        return _serve_package(args.package, args.name or args.model, settings)
+    if not args.model:
+        raise ValueError("name a model: jupyter dl serve NAME[@ALIAS|:VERSION] (or --package DIR)")
+    from ..api import deployment_service
+    from .deploy import run
+    from .publish import _user
+
+    service = deployment_service()
+    if args.detach:
+        deployment = service.start(args.model, _user(), **settings)
+        running = service.wait_ready(deployment["id"])
+        print(
+            f"{running['id']}: serving {running['model']} v{running['version']} at {running['url']}"
+        )
+        return 0
+    deployment = service.create(args.model, _user(), **settings)
+    return run(service, deployment["id"])
+
+
+def _serve_package(root: Path, name: str | None, settings: dict[str, Any]) -> int:
+    from .package import open_package, predictor
+    from .serving import ServedModel, serve
+
+    package = open_package(root)
+    model = ServedModel(
+        name or root.name,
+        "1",
+        package.signature,
+        predictor(root, package.program_format, package.signature, settings["device"]),
+    )
+    serve(
+        model,
+        settings["host"],
+        settings["port"],
+        max_batch_size=settings["max_batch_size"],
+        max_wait_ms=settings["max_wait_ms"],
+    )
+    return 0
+
+
+def _deployments(show_all: bool) -> int:
+    from ..api import deployment_service
+
+    items = deployment_service().list(status=None if show_all else "live", limit=500).items
+    if not items:
+        print("no deployments" if show_all else "no live deployments (--all shows the others)")
+        return 0
+    for d in items:
+        where = d["url"] or "-"
+        print(f"{d['id']}  {d['status']:<8}  {d['model']} v{d['version']} ({d['ref']})  {where}")
+    return 0
+
+
+def _stop(deployment_id: str) -> int:
+    from ..api import deployment_service
+
+    stopped = deployment_service().stop(deployment_id)
+    print(f"{stopped['id']}: {stopped['status']}")
+    return 0 if stopped["status"] == "stopped" else 1
+
+
+def _models(query: str | None) -> int:
+    from ..api import registry_service
+
+    items = registry_service().list_models(query, limit=500).items
+    if not items:
+        print("no models")
+    for m in items:
+        aliases = ", ".join(f"{a['alias']}→v{a['version']}" for a in m["aliases"])
+        print(f"{m['name']}  {m['versions']} version(s)  {aliases}".rstrip())
+    return 0
