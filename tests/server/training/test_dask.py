@@ -85,12 +85,15 @@ def rank_one_raises():
     time.sleep(60)  # rank 0 is stopped by the launcher
 
 
-def killed_once():
+def kills_its_worker_once():
     import os
     import signal
+    import time
 
-    if os.environ["RANK"] == "1" and os.environ["TORCHELASTIC_RESTART_COUNT"] == "0":
-        os.kill(os.getpid(), signal.SIGKILL)
+    if os.environ["TORCHELASTIC_RESTART_COUNT"] == "0":
+        if os.environ["RANK"] == "1":
+            os.kill(os.getppid(), signal.SIGKILL)  # the Dask worker running this rank
+        time.sleep(60)
     return int(os.environ["TORCHELASTIC_RESTART_COUNT"])
 
 
@@ -153,13 +156,16 @@ def test_a_failing_rank_fails_the_job_with_its_traceback_first(service, cluster)
     assert done["error"].rstrip().endswith("rank 0 was killed by SIGTERM")
 
 
-def test_a_killed_rank_restarts_every_rank(service, cluster):
-    job = service.launch(function_job(killed_once, max_restarts=1, **on(cluster)))
+def test_a_lost_worker_restarts_every_rank_on_the_workers_there_are(service, cluster, client):
+    before = worker_pids(client)
+    job = service.launch(function_job(kills_its_worker_once, max_restarts=1, **on(cluster)))
     done = wait(service, job["id"])
     assert done["status"] == "succeeded", done["error"]
     assert (done["restarts"], done["exit_codes"]) == (1, [0, 0])
     assert cloudpickle.loads(service.result_file(job["id"]).read_bytes()) == 1
     assert "restart 1: rank 1 starts again" in service.read_log(job["id"], 1)["text"]
+    # The cluster's nanny replaced the worker; the second attempt ran on it.
+    assert len(worker_pids(client) - before) == 1
 
 
 def rank_groups(files):
