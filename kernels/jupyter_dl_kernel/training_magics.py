@@ -45,7 +45,7 @@ class TrainingMagics(Magics):
     @argument("script", nargs="?", default=None, help="line magic: the .py or .ipynb to run")
     @argument("--nproc", default="auto", help="processes (ranks); auto: one per GPU, or one")
     @argument("--gpus", type=int, default=None, help="GPUs to use (0: CPU only)")
-    @argument("--backend", default="local", help="where the job runs (local)")
+    @argument("--backend", default="local", help="where the job runs (local, dask)")
     @argument("--name", default=None, help="the job's name")
     @argument("--max-restarts", type=int, default=0, help="restarts of all ranks after a failure")
     @argument("--project", default=None, help="the project of the job's run")

@@ -185,7 +185,7 @@ def train(
     - ``nproc``: processes (ranks); ``"auto"`` is one per GPU, or one without GPUs.
     - ``gpus``: how many of the server's GPUs the job gets (``None``: one per process
       when the server has GPUs, else none; ``0``: CPU only).
-    - ``backend``: ``"local"`` (torch elastic on this machine).
+    - ``backend``: ``"local"`` (torch elastic on this machine) or ``"dask"`` (a rank per worker).
     - ``max_restarts``: how often all ranks are restarted after one fails; with
       ``dl.distributed.save_checkpoint``/``load_checkpoint`` the job resumes.
     - ``project``: the project of the job's run (default ``$JUPYTER_DL_PROJECT``,
