@@ -2,9 +2,9 @@
 
 ``import jupyter_dl as dl`` is the user's entry point (``dl.info()``, ``dl.init``,
 ``dl.dataset``, ``dl.datasets``, ``dl.train``, ``dl.job``, ``dl.distributed``,
-``dl.publish``, ``dl.load_model``). The names are resolved lazily so that importing
-the package, which every Jupyter server does to load the extension, costs next to
-nothing.
+``dl.publish``, ``dl.load_model``, ``dl.sweep``, ``dl.report``). The names are resolved
+lazily so that importing the package, which every Jupyter server does to load the
+extension, costs next to nothing.
 """
 
 from __future__ import annotations
@@ -17,25 +17,36 @@ except ImportError:  # a source tree that was never built or installed
     __version__ = "0.0.0"
 
 __all__ = [
+    "Deployment",
     "Job",
     "JobFailed",
+    "Sweep",
     "__version__",
+    "choice",
     "current",
     "dataset",
     "datasets",
+    "deploy",
+    "deployments",
     "distributed",
     "finish",
     "info",
     "init",
+    "intrange",
     "job",
     "jobs",
     "load_model",
     "log",
     "log_artifact",
     "log_model",
+    "loguniform",
     "models",
     "publish",
+    "report",
+    "sweep",
+    "sweeps",
     "train",
+    "uniform",
 ]
 
 _API = {
@@ -50,7 +61,9 @@ _API = {
     "log_model",
 }
 _TRAINING = {"train", "job", "jobs", "Job", "JobFailed"}
-_REGISTRY = {"publish", "load_model", "models"}
+_SWEEPS = {"sweep", "sweeps", "report", "Sweep"}
+_SPACE = {"uniform", "loguniform", "intrange", "choice"}
+_REGISTRY = {"publish", "load_model", "models", "deploy", "deployments", "Deployment"}
 
 
 def __getattr__(name: str) -> Any:
@@ -66,6 +79,14 @@ def __getattr__(name: str) -> Any:
         from .registry import publish
 
         return getattr(publish, name)
+    if name in _SWEEPS:
+        from .training import sweep
+
+        return getattr(sweep, name)
+    if name in _SPACE:
+        from .training import search_space
+
+        return getattr(search_space, name)
     if name == "distributed":
         from .training.distributed import distributed
 

@@ -1,4 +1,5 @@
-"""``dl.publish``, ``dl.load_model`` and ``dl.models``: the registry from a notebook.
+"""``dl.publish``, ``dl.load_model``, ``dl.models`` and ``dl.deploy``: the registry from
+a notebook.
 
 ``publish`` packages the model in this process (export, weights, signature; see
 ``package.py``), verifies the package reproduces the example, and only then hands
@@ -9,6 +10,7 @@ stored program ready to call, without the code that defined the model.
 from __future__ import annotations
 
 import getpass
+import json
 import shutil
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
@@ -16,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 from ..errors import BadRequest, NotFound
 
 if TYPE_CHECKING:
+    from .deployments import DeploymentService
     from .service import RegistryService
 
 
@@ -100,12 +103,150 @@ def load_model(
     return load_program(root, found["program_format"], device)
 
 
+class Deployment:
+    """A served model version: ``.url``, ``.predict(...)``, ``.metrics()``, ``.stop()``."""
+
+    def __init__(self, service: DeploymentService, record: dict[str, Any]) -> None:
+        self.service = service
+        self.id: str = record["id"]
+        self._record = record
+
+    def __repr__(self) -> str:
+        r = self._record
+        return f"<jupyter_dl.Deployment {r['model']} v{r['version']} ({self.id}): {r['status']}>"
+
+    def refresh(self) -> dict[str, Any]:
+        self._record = self.service.get(self.id)
+        return self._record
+
+    @property
+    def status(self) -> str:
+        return str(self.refresh()["status"])
+
+    @property
+    def url(self) -> str | None:
+        url = self._record["url"] or self.refresh()["url"]
+        return str(url) if url else None
+
+    def predict(self, *inputs: Any, **named: Any) -> Any:
+        """Send arrays or tensors (by position, or by input name) to the server and
+        return its outputs as numpy arrays (one, or a tuple)."""
+        import urllib.error
+        import urllib.request
+
+        import numpy as np
+
+        from .signature import Signature, numpy_dtype
+
+        version = self.service.registry.find(self._record["model"], version=self._record["version"])
+        signature = Signature.from_json(version["signature"])
+        specs = {spec.name: spec for spec in signature.inputs}
+        arrays = dict(zip(specs, inputs, strict=False)) | named
+        unknown = set(arrays) - set(specs)
+        if unknown or len(inputs) > len(specs):
+            raise ValueError(f"the model takes {signature.describe()}")
+        body: dict[str, list[dict[str, Any]]] = {"inputs": []}
+        for name, value in arrays.items():
+            array = np.asarray(_numpy(value), dtype=numpy_dtype(specs[name].datatype))
+            body["inputs"].append(
+                {
+                    "name": name,
+                    "datatype": specs[name].datatype,
+                    "shape": list(array.shape),
+                    "data": array.flatten().tolist(),
+                }
+            )
+        _, url = self.service.live_url(self.id)
+        request = urllib.request.Request(
+            f"{url}/v2/models/{self._record['model']}/infer",
+            json.dumps(body).encode(),
+            {"Content-Type": "application/json"},
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=60) as response:
+                answer = json.loads(response.read())
+        except urllib.error.HTTPError as e:
+            raise ValueError(json.loads(e.read()).get("error", str(e))) from None
+        outputs = tuple(
+            np.asarray(o["data"], dtype=_numpy_dtype(o["datatype"])).reshape(o["shape"])
+            for o in answer["outputs"]
+        )
+        return outputs[0] if len(outputs) == 1 else outputs
+
+    def metrics(self) -> dict[str, Any]:
+        """Request counts, latency and batch-size histograms of the server now."""
+        import urllib.request
+
+        from .deployments import metrics_summary
+
+        _, url = self.service.live_url(self.id)
+        with urllib.request.urlopen(f"{url}/metrics", timeout=30) as response:
+            return metrics_summary(response.read().decode())
+
+    def logs(self) -> str:
+        return self.service.log_tail(self.id)
+
+    def stop(self) -> str:
+        """Stop serving (requests in flight are answered first); the final status."""
+        self._record = self.service.stop(self.id)
+        return str(self._record["status"])
+
+
+def deploy(
+    ref: str,
+    port: int = 0,
+    max_batch_size: int = 32,
+    max_wait_ms: float = 0.0,
+    device: str | None = None,
+    wait: bool = True,
+) -> Deployment:
+    """Serve a model version (``"name@production"``, ``"name:3"``, ``"name"``) over the
+    Open Inference Protocol in a background process; returns once it listens."""
+    from ..api import deployment_service
+    from ..errors import LaunchFailed
+
+    service = deployment_service()
+    try:
+        record = service.start(
+            ref,
+            _user(),
+            port=port,
+            max_batch_size=max_batch_size,
+            max_wait_ms=max_wait_ms,
+            device=device,
+        )
+        if wait:
+            record = service.wait_ready(record["id"])
+    except (BadRequest, NotFound, LaunchFailed) as e:
+        raise ValueError(e.message) from None
+    return Deployment(service, record)
+
+
+def deployments(live: bool = True) -> list[dict[str, Any]]:
+    """Deployments (only the live ones unless ``live=False``), newest first."""
+    from ..api import deployment_service
+
+    return deployment_service().list(status="live" if live else None, limit=500).items
+
+
 def models(query: str | None = None, limit: int = 50) -> list[dict[str, Any]]:
     """Registered models (name, versions, aliases), by name."""
     try:
         return _service().list_models(query, limit=limit).items
     except BadRequest as e:
         raise ValueError(e.message) from None
+
+
+def _numpy_dtype(datatype: str) -> Any:
+    from .signature import numpy_dtype
+
+    return numpy_dtype(datatype)
+
+
+def _numpy(value: Any) -> Any:
+    """A numpy view of a tensor (moved to the CPU) or anything array-like."""
+    detach = getattr(value, "detach", None)
+    return detach().cpu().numpy() if callable(detach) else value
 
 
 def _service() -> RegistryService:

@@ -150,3 +150,22 @@ async def test_deploy_try_and_watch_over_rest(rest, published, deployments):
     assert (code, error["message"]) == (409, f"deployment {running['id']} is stopped, not running")
     assert (await rest.fail("POST", "deployments", {"model": "mlp", "gpus": 1}))[0] == 400
     assert (await rest.fail("GET", "deployments/abcdef123456"))[0] == 404
+
+
+def test_dl_deploy_predicts_from_the_notebook(registry, published):
+    deployment = dl.deploy("mlp@production", max_batch_size=4)
+    try:
+        assert deployment.status == "running"
+        x = torch.randn(3, 4, dtype=torch.float64)  # converted to the signature's FP32
+        y = deployment.predict(x)
+        assert y.shape == (3, 2)
+        assert torch.allclose(torch.from_numpy(y), published(x.float()), atol=1e-5)
+        assert deployment.predict(input=x.numpy()).shape == (3, 2)
+        with pytest.raises(ValueError, match=r"input: FP32\[-1, 4\]"):
+            deployment.predict(torch.randn(2, 5))
+        assert deployment.metrics()["requests"] == {"200": 2.0, "400": 1.0}
+        assert [d["id"] for d in dl.deployments()] == [deployment.id]
+    finally:
+        assert deployment.stop() == "stopped"
+    with pytest.raises(ValueError, match="no model named 'other'"):
+        dl.deploy("other")
