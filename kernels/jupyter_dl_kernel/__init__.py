@@ -1,5 +1,5 @@
 """The notebook side of jupyter-dl: IPython magics (``%dl_info``, ``%dl_dataset``,
-``%dl_train`` and the other job magics).
+``%dl_train`` and the other job magics, ``%dl_publish``, ``%dl_deploy``).
 
 Spawned servers load this extension in every kernel (see the admin guide);
 elsewhere ``%load_ext jupyter_dl`` (or ``jupyter_dl_kernel``) loads it.
@@ -13,9 +13,10 @@ from typing import Any
 def _magics() -> list[Any]:
     from .dataset_magics import DatasetMagics
     from .magics import PlatformMagics
+    from .registry_magics import RegistryMagics
     from .training_magics import TrainingMagics
 
-    return [PlatformMagics, DatasetMagics, TrainingMagics]
+    return [PlatformMagics, DatasetMagics, TrainingMagics, RegistryMagics]
 
 
 def load_ipython_extension(ipython: Any) -> None:
