@@ -140,7 +140,8 @@ class DaskLauncher:
         nproc = spec["nproc"]
         try:
             with dask_client(address, nproc, timeout=timeout) as client:
-                return _Job(client, files, spec, address or "the job's LocalCluster", timeout).run()
+                where = address or str(client.scheduler_info()["address"])  # its LocalCluster
+                return _Job(client, files, spec, where, timeout).run()
         except LaunchFailed as e:
             return Outcome("failed", [None] * nproc, e.message)
 
