@@ -556,7 +556,7 @@ class InferenceServer:
 
     def stop(self) -> None:
         """Begin a graceful stop; safe to call from another thread or a signal handler."""
-        if self._loop is None or self._stop is None:
+        if self._loop is None or self._stop is None or self._loop.is_closed():
             return
         self._loop.call_soon_threadsafe(self._stop.set)
 
