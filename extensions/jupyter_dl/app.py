@@ -135,6 +135,7 @@ class JupyterDL(ExtensionApp):
         from .registry.service import RegistryService
         from .tracking.service import TrackingService
         from .training.service import TrainingService
+        from .training.sweeps import SweepService
 
         tracking = TrackingService(self.store, artifacts, self.heartbeat_timeout)
         datasets_service = DatasetService(self.store, datasets, remote)
@@ -147,6 +148,7 @@ class JupyterDL(ExtensionApp):
             dl_registry=registry,
             dl_deployments=DeploymentService(self.store, registry),
             dl_training=TrainingService(self.store, jobs, tracking, self.heartbeat_timeout),
+            dl_sweeps=SweepService(self.store, self.heartbeat_timeout),
         )
 
     def initialize_handlers(self) -> None:
@@ -155,6 +157,7 @@ class JupyterDL(ExtensionApp):
         from .registry.handlers import default_handlers as registry_handlers
         from .tracking.handlers import default_handlers as tracking_handlers
         from .training.handlers import default_handlers as training_handlers
+        from .training.sweep_handlers import default_handlers as sweep_handlers
         from .web import NotFoundHandler, api_path
 
         self.handlers.extend(
@@ -163,6 +166,7 @@ class JupyterDL(ExtensionApp):
                 *tracking_handlers,
                 *dataset_handlers,
                 *training_handlers,
+                *sweep_handlers,
                 *registry_handlers,
                 (api_path(".*"), NotFoundHandler),
             ]

@@ -403,3 +403,60 @@ class Deployment(Base):
     created_at: Mapped[float] = mapped_column(Float)
     started_at: Mapped[float | None] = mapped_column(Float)
     ended_at: Mapped[float | None] = mapped_column(Float)
+
+
+class Sweep(Base):
+    """A hyperparameter sweep: what is searched, how, and how far it has got.
+
+    The trials themselves live in the sweep's Optuna journal (``SweepJournal``);
+    ``counts`` and ``best`` are the coordinator's running summary of them, so listing
+    sweeps never replays a journal. ``status`` moves from ``running`` to ``finished``,
+    ``failed`` or ``cancelled``. ``pid`` is the process coordinating the sweep (a kernel,
+    a script), whose silence beyond the heartbeat timeout ends the sweep as failed.
+    """
+
+    __tablename__ = "dl_sweeps"
+    __table_args__ = (Index("ix_dl_sweeps_created", "created_at"),)
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    name: Mapped[str] = mapped_column(String(256))
+    project: Mapped[str] = mapped_column(String(128))
+    owner: Mapped[str | None] = mapped_column(String(128))
+    metric: Mapped[str] = mapped_column(String(256))
+    mode: Mapped[str] = mapped_column(String(8))
+    pruner: Mapped[str | None] = mapped_column(String(64))
+    sampler: Mapped[str] = mapped_column(String(64))
+    space: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    trials_requested: Mapped[int] = mapped_column(Integer)
+    parallel: Mapped[int] = mapped_column(Integer)
+    backend: Mapped[str] = mapped_column(String(32))
+    status: Mapped[str] = mapped_column(String(16), index=True)
+    error: Mapped[str | None] = mapped_column(Text)
+    counts: Mapped[dict[str, int]] = mapped_column(JSON, default=dict)
+    best: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    cancel_requested: Mapped[bool] = mapped_column(Boolean, default=False)
+    host: Mapped[str] = mapped_column(String(256))
+    pid: Mapped[int | None] = mapped_column(Integer)
+    pid_started_at: Mapped[float | None] = mapped_column(Float)
+    heartbeat_at: Mapped[float | None] = mapped_column(Float)
+    created_at: Mapped[float] = mapped_column(Float)
+    ended_at: Mapped[float | None] = mapped_column(Float)
+
+
+class SweepJournal(Base):
+    """One entry of a sweep's Optuna journal, numbered from 0 without gaps.
+
+    Optuna's ``JournalStorage`` rebuilds a study by replaying these entries in order;
+    every process of a sweep (coordinator and trial workers) appends to the same
+    journal. ``entry`` is the operation as JSON text (text, not a JSON column, so the
+    NaN and infinities Optuna may record survive on every database).
+    """
+
+    __tablename__ = "dl_sweep_journal"
+    __table_args__ = {"sqlite_with_rowid": False}
+
+    sweep_id: Mapped[str] = mapped_column(
+        ForeignKey("dl_sweeps.id", ondelete="CASCADE"), primary_key=True
+    )
+    seq: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    entry: Mapped[str] = mapped_column(Text)
