@@ -4,7 +4,9 @@ The same ``Run`` works in a notebook on a laptop (writing the local store), in a
 training process on another node or a hub-managed server (talking HTTP to the
 platform API), and in tests. Which one is configuration: ``JUPYTER_DL_API_URL``
 (plus ``JUPYTER_DL_API_TOKEN``) selects HTTP; otherwise the store named by
-``JUPYTER_DL_DB_URL`` (or the default) is written directly.
+``JUPYTER_DL_DB_URL`` (or the default) is written directly. A job's rank on a
+cluster that sees only the job's folder has ``JUPYTER_DL_TRACKING_DIR`` set and
+writes there for the job's supervisor to relay (``folder.py``).
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from ..errors import BadRequest, Conflict, NotFound, PlatformError, StoreUnavail
 
 API_URL_ENV = "JUPYTER_DL_API_URL"
 API_TOKEN_ENV = "JUPYTER_DL_API_TOKEN"
+TRACKING_DIR_ENV = "JUPYTER_DL_TRACKING_DIR"
 
 Columns = dict[str, tuple[list[int], list[float], list[float]]]
 
@@ -152,7 +155,13 @@ def _platform_error(error: urllib.error.HTTPError) -> PlatformError:
 
 
 def transport_from_env() -> Transport:
-    """HTTP when ``JUPYTER_DL_API_URL`` is set, else the local store."""
+    """A job's folder when ``JUPYTER_DL_TRACKING_DIR`` is set, HTTP when
+    ``JUPYTER_DL_API_URL`` is, else the local store."""
+    folder = os.environ.get(TRACKING_DIR_ENV)
+    if folder:
+        from .folder import FolderTransport
+
+        return FolderTransport(Path(folder))
     url = os.environ.get(API_URL_ENV)
     if url:
         return HttpTransport(url, os.environ.get(API_TOKEN_ENV))
