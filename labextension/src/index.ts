@@ -1,7 +1,7 @@
 /**
  * The jupyter-dl JupyterLab extension: the Deep Learning sidebar (its
- * command and its place in the saved layout), the Experiments panel and
- * the Datasets panel.
+ * command and its place in the saved layout), the Experiments, Datasets
+ * and Training panels.
  */
 import {
   ILayoutRestorer,
@@ -16,6 +16,8 @@ import { datasetsPlugin } from './datasets/plugin';
 import { DatasetsCommandIDs } from './datasets/tokens';
 import { experimentsPlugin } from './experiments/plugin';
 import { ExperimentsCommandIDs } from './experiments/tokens';
+import { trainingPlugin } from './training/plugin';
+import { TrainingCommandIDs } from './training/tokens';
 import { deepLearningIcon } from './icons';
 import { PlatformInfoModel } from './model';
 import { DeepLearningSidebar } from './sidebar';
@@ -27,6 +29,7 @@ export { DeepLearningSidebar } from './sidebar';
 export * from './tokens';
 export * from './experiments/tokens';
 export * from './datasets/tokens';
+export * from './training/tokens';
 
 /**
  * Where the sidebar sits among the left-area tabs (the file browser is 100,
@@ -77,6 +80,16 @@ const plugin: JupyterFrontEndPlugin<void> = {
         caption: trans.__('Open Datasets: versions, files and previews')
       })
     );
+    sidebar.toolbar.insertAfter(
+      'datasets',
+      'training',
+      new CommandToolbarButton({
+        commands: app.commands,
+        id: TrainingCommandIDs.open,
+        label: '',
+        caption: trans.__('Open Training: jobs, their logs, and sweeps')
+      })
+    );
 
     app.commands.addCommand(CommandIDs.openSidebar, {
       label: trans.__('Open Deep Learning Sidebar'),
@@ -98,4 +111,4 @@ const plugin: JupyterFrontEndPlugin<void> = {
   }
 };
 
-export default [plugin, experimentsPlugin, datasetsPlugin];
+export default [plugin, experimentsPlugin, datasetsPlugin, trainingPlugin];

@@ -3,3 +3,4 @@ import './base.css';
 import './shared.css';
 import './experiments.css';
 import './datasets.css';
+import './training.css';
