@@ -16,6 +16,8 @@ each file once here keeps them agreeing:
 ``outcome.json``        how the job ended, written by the supervisor before the store
 ``cancel``              present once someone asked the job to stop
 ``supervisor.log``      the supervisor's and torch elastic's own messages
+``pods/<pod>.log``      what a cluster job's pod printed outside its ranks (torchrun's own
+                        messages, an image that cannot run the job)
 """
 
 from __future__ import annotations
@@ -76,6 +78,9 @@ class JobFiles:
 
     def log(self, rank: int) -> Path:
         return self.root / f"rank-{rank}.log"
+
+    def pod_log(self, pod: str) -> Path:
+        return self.root / "pods" / f"{pod}.log"
 
     def pid(self, rank: int) -> Path:
         return self.root / "pids" / f"rank-{rank}.json"

@@ -186,6 +186,7 @@ def train(
     - ``gpus``: how many of the server's GPUs the job gets (``None``: one per process
       when the server has GPUs, else none; ``0``: CPU only).
     - ``backend``: ``"local"`` (torch elastic on this machine) or ``"dask"`` (a rank per worker).
+      ``"kubernetes"``: pods of a cluster (a PyTorchJob or an indexed Job; see the guide).
     - ``max_restarts``: how often all ranks are restarted after one fails; with
       ``dl.distributed.save_checkpoint``/``load_checkpoint`` the job resumes.
     - ``project``: the project of the job's run (default ``$JUPYTER_DL_PROJECT``,

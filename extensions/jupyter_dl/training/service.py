@@ -34,7 +34,7 @@ from ..processes import process_alive
 from ..store import Store
 from ..tracking.service import TrackingService
 from .files import CHECKPOINTS_ENV, JOB_DIR_ENV, JOB_ID_ENV, RUN_ID_ENV, JobFiles
-from .launchers import check_backend, launcher
+from .launchers import Launcher, check_backend, launcher
 
 STATUSES = ("queued", "running", "succeeded", "failed", "cancelled")
 FINAL_STATUSES = frozenset({"succeeded", "failed", "cancelled"})
@@ -131,7 +131,7 @@ class TrainingService:
         max_restarts = request.max_restarts
         if type(max_restarts) is not int or max_restarts < 0:
             raise BadRequest(f"max_restarts must be a whole number >= 0, not {max_restarts!r}")
-        nproc, gpus, devices = self._resources(request.nproc, request.gpus)
+        nproc, gpus, devices = self._resources(request.nproc, request.gpus, backend, options)
         if request.kind == "function":
             if not request.payload:
                 raise BadRequest("a function job needs the function to run")
@@ -151,7 +151,11 @@ class TrainingService:
         workdir = Path(request.workdir or Path.cwd())
         if not workdir.is_dir():
             raise BadRequest(f"the working folder {workdir} does not exist")
-        return Plan(request, name, nproc, gpus, devices, workdir, command, options)
+        plan = Plan(request, name, nproc, gpus, devices, workdir, command, options)
+        check_plan = getattr(backend, "check_plan", None)
+        if check_plan is not None:  # what only the backend can judge, e.g. its manifests
+            check_plan(plan, self.jobs_dir)
+        return plan
 
     def launch(self, request: JobRequest) -> dict[str, Any]:
         """Check, record and start a job; returns it (usually still ``queued``)."""
@@ -215,13 +219,23 @@ class TrainingService:
                 job.pid, job.pid_started_at = pid, started
             return _job_json(job)
 
-    def _resources(self, nproc: Any, gpus: Any) -> tuple[int, int, list[str]]:
+    def _resources(
+        self, nproc: Any, gpus: Any, backend: Launcher, options: dict[str, Any]
+    ) -> tuple[int, int, list[str]]:
         """(processes, GPUs, CUDA devices) of a request: one process per GPU when there are
-        GPUs; ``nproc="auto"`` is one per GPU, or one process on a CPU-only server."""
+        GPUs; ``nproc="auto"`` is one per GPU, or one process on a CPU-only server.
+
+        A backend whose ranks run on machines of its own (a cluster) settles the numbers
+        itself with ``resources(nproc, gpus, options)``: this server's GPUs do not count.
+        """
         if nproc != "auto" and (type(nproc) is not int or nproc <= 0):
             raise BadRequest(f"nproc must be a number of processes >= 1 or 'auto', not {nproc!r}")
         if gpus is not None and (type(gpus) is not int or gpus < 0):
             raise BadRequest(f"gpus must be a number of GPUs >= 0 or None, not {gpus!r}")
+        on_cluster = getattr(backend, "resources", None)
+        if on_cluster is not None:
+            count, wanted = on_cluster(nproc, gpus, options)
+            return int(count), int(wanted), []
         visible = probe().gpus if gpus != 0 else []
         if gpus is not None and gpus > len(visible):
             seen = ", ".join(f"{g.index}: {g.name}" for g in visible) or "none"
@@ -540,6 +554,8 @@ def _spec(job_id: str, plan: Plan) -> dict[str, Any]:
         "options": plan.options,
         "name": plan.name,
         "nproc": plan.nproc,
+        "gpus": plan.gpus,
+        "owner": req.owner,
         "max_restarts": req.max_restarts,
         "devices": plan.devices,
         "script": str(req.script) if req.script else None,

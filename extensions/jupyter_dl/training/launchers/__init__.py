@@ -17,11 +17,16 @@ from ..files import JobFiles
 from ..outcome import Outcome
 
 #: backend name → "module:class", relative to this package.
-BACKENDS = {"local": ".local:LocalLauncher", "dask": ".dask:DaskLauncher"}
+BACKENDS = {
+    "local": ".local:LocalLauncher",
+    "dask": ".dask:DaskLauncher",
+    "kubernetes": ".kubernetes:KubernetesLauncher",
+}
 #: backend name → what it is, for the launch form and error messages.
 DESCRIPTIONS = {
     "local": "torch elastic on this server's machine",
     "dask": "one rank per worker of a Dask cluster (address option; a LocalCluster by default)",
+    "kubernetes": "pods of a Kubernetes cluster: a Kubeflow PyTorchJob or an indexed Job",
 }
 
 
