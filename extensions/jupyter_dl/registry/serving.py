@@ -7,6 +7,10 @@ protocol is the one KServe and Triton speak (``/v2/models/{name}/infer``...), so
 clients written for them work unchanged, and the same model moves to a cluster's
 ``InferenceService`` without touching its callers.
 
+Inputs come as JSON numbers or, with the protocol's binary data extension (the
+``Inference-Header-Content-Length`` header, as Triton's and KServe's clients send
+it), as raw bytes after the JSON; responses are JSON.
+
 Concurrent requests are micro-batched: their rows queue while the model is busy
 and are stacked along the first axis into one ``predict`` call of at most
 ``max_batch_size`` rows on a worker thread, then split back. ``max_wait_ms`` lets a
@@ -332,7 +336,7 @@ class Inference:
     def server_metadata(self) -> dict[str, Any]:
         from .. import __version__
 
-        return {"name": "jupyter-dl", "version": __version__, "extensions": []}
+        return {"name": "jupyter-dl", "version": __version__, "extensions": ["binary_tensor_data"]}
 
     def check(self, name: str, version: str | None = None) -> None:
         """:class:`NotFound` unless ``name`` (and ``version``, when given) is what is served."""
@@ -361,18 +365,33 @@ class Inference:
         self.check(name, version)
         return {"name": self.model.name, "ready": self.ready}
 
-    async def infer(self, name: str, version: str | None, body: bytes) -> dict[str, Any]:
-        """The OIP response to an infer request's body."""
+    async def infer(
+        self, name: str, version: str | None, body: bytes, json_length: int | None = None
+    ) -> dict[str, Any]:
+        """The OIP response to an infer request's body.
+
+        ``json_length`` comes from a request using the binary data extension: the
+        body's first ``json_length`` bytes are the JSON, the rest the inputs' bytes.
+        """
         self.check(name, version)
         model = self.model
         signature = model.signature
+        binary = None
+        if json_length is not None:
+            if not 0 <= json_length <= len(body):
+                raise BadRequest(
+                    f"Inference-Header-Content-Length is {json_length} "
+                    f"but the body has {len(body)} bytes"
+                )
+            binary = memoryview(body)[json_length:]
+            body = body[:json_length]
         try:
             request = orjson.loads(body)
         except orjson.JSONDecodeError as e:
             raise BadRequest(
                 f"the body is not JSON ({e}); the model expects {signature.describe()}"
             ) from None
-        arrays = decode_inputs(signature, request)
+        arrays = decode_inputs(signature, request, binary)
         outputs = requested_outputs(signature, request)
         request_id = request.get("id")
         if request_id is not None and not isinstance(request_id, str):
@@ -446,12 +465,22 @@ class InferHandler(_Handler):
 
     async def post(self, name: str, version: str | None = None) -> None:
         try:
-            response = await self.inference.infer(name, version, self.request.body)
+            json_length = self._json_length()
+            response = await self.inference.infer(name, version, self.request.body, json_length)
         except PlatformError as error:
             self.inference.metrics.error(error.code)
             self.fail(error)
             return
         self.reply(response)
+
+    def _json_length(self) -> int | None:
+        """The binary data extension's header: how much of the body is JSON."""
+        value = self.request.headers.get("Inference-Header-Content-Length")
+        if value is None:
+            return None
+        if not value.strip().isdigit():
+            raise BadRequest(f"Inference-Header-Content-Length must be a byte count, not {value!r}")
+        return int(value)
 
     def on_finish(self) -> None:
         self.inference.request_done(self.get_status(), self.request.request_time())

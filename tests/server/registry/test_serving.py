@@ -127,6 +127,40 @@ def test_infer_answers_with_the_models_outputs():
             }
 
 
+def test_inputs_as_binary_data_after_the_json():
+    header = json.dumps(
+        {
+            "inputs": [
+                {
+                    "name": "x",
+                    "shape": [1, 4],
+                    "datatype": "FP32",
+                    "parameters": {"binary_data_size": 16},
+                }
+            ]
+        }
+    ).encode()
+    raw = np.array([1, 2, 3, 4], "<f4").tobytes()
+    with running(Doubler()) as (url, _):
+        response = requests.post(
+            url + "/v2/models/doubler/infer",
+            data=header + raw,
+            headers={"Inference-Header-Content-Length": str(len(header))},
+            timeout=30,
+        )
+        assert response.status_code == 200, response.text
+        assert response.json()["outputs"][0]["data"] == [2.0, 4.0, 6.0, 8.0]
+        for length in ("9999", "ten"):
+            bad = requests.post(
+                url + "/v2/models/doubler/infer",
+                data=header + raw,
+                headers={"Inference-Header-Content-Length": length},
+                timeout=30,
+            )
+            assert bad.status_code == 400
+            assert "Inference-Header-Content-Length" in bad.json()["error"]
+
+
 def send_while_busy(url, server, model, first, queued):
     """Send ``first`` and hold the model on it; queue ``queued`` behind; release; responses."""
     with ThreadPoolExecutor(len(queued) + 1) as pool:

@@ -1,5 +1,7 @@
 """Signatures: what a model takes and returns, and how requests are checked against them."""
 
+import re
+
 import numpy as np
 import pytest
 
@@ -244,3 +246,49 @@ def test_outputs_that_break_the_signature_are_the_models_fault():
         encode_outputs(SIMPLE, {}, "m")
     with pytest.raises(ValueError, match=r"'y' with shape \[2, 3\], but its signature is x: FP32"):
         encode_outputs(SIMPLE, {"y": np.zeros((2, 3))}, "m")
+
+
+def binary_input(name="x", shape=(2, 4), datatype="FP32", size=None):
+    parameters = {"binary_data_size": 32 if size is None else size}
+    return {"name": name, "shape": list(shape), "datatype": datatype, "parameters": parameters}
+
+
+def test_decode_binary_data():
+    x = np.arange(8, dtype="<f4")
+    arrays = decode_inputs(SIMPLE, request(binary_input()), x.tobytes())
+    assert arrays["x"].tolist() == [[0, 1, 2, 3], [4, 5, 6, 7]]
+    arrays["x"][0, 0] = 9  # the model gets an array it may write to
+
+
+def test_binary_and_json_inputs_mix_in_one_request():
+    image = np.ones((1, 3, 2, 2), "<f4")
+    arrays = decode_inputs(
+        IMAGES,
+        request(
+            binary_input("image", (1, 3, 2, 2), size=48),
+            tensor("mask", (1, 2), "BOOL", [True, False]),
+        ),
+        image.tobytes(),
+    )
+    assert arrays["image"].sum() == 12
+    assert arrays["mask"].tolist() == [[True, False]]
+
+
+@pytest.mark.parametrize(
+    ("tensors", "binary", "message"),
+    [
+        (
+            [binary_input(size=31)],
+            bytes(31),
+            "binary_data_size 31 but shape [2, 4] of FP32 takes 32 bytes",
+        ),
+        ([binary_input()], None, "has no binary part"),
+        ([binary_input()], bytes(16), "needs 32 bytes of binary data but only 16 are left"),
+        ([binary_input()], bytes(40), "8 bytes of binary data are not claimed"),
+        ([{**binary_input(), "data": [0] * 8}], bytes(32), "both data and binary_data_size"),
+    ],
+)
+def test_bad_binary_data_names_the_signature(tensors, binary, message):
+    with pytest.raises(BadRequest, match=re.escape(message)) as raised:
+        decode_inputs(SIMPLE, request(*tensors), binary)
+    assert raised.value.message.endswith("the model expects x: FP32[-1, 4] -> y: FP32[-1, 1]")
