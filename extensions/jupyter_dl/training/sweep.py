@@ -341,9 +341,12 @@ def _create(
     parallel: int,
     backend: str,
 ) -> dict[str, Any]:
+    import optuna
+
     from ..processes import create_time
     from .job import _user
 
+    optuna.logging.set_verbosity(optuna.logging.WARNING)  # the panel and .trials show progress
     pid = os.getpid()
     return service.create(
         NewSweep(
@@ -380,7 +383,6 @@ def _start(
     from .coordinator import Coordinator
     from .trials import TrialContext
 
-    optuna.logging.set_verbosity(optuna.logging.WARNING)  # the panel and .trials show progress
     study = optuna.load_study(
         study_name=STUDY_NAME, storage=service.storage(record["id"]), sampler=sampler, pruner=pruner
     )
