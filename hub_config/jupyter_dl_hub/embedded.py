@@ -21,6 +21,7 @@ from traitlets import Integer, List, Set, Unicode, default
 from traitlets.config import Config, Configurable
 
 from .auth import MIN_PASSWORD_LENGTH, DemoAuthenticator
+from .profiles import ProfileError, ServerProfiles
 from .spawner import EmbeddedSpawner
 from .state import default_state_dir, ensure_state_dir, read_or_create_secret
 
@@ -188,7 +189,13 @@ class EmbeddedHub(Configurable):
         return public_url(self.ip, self.port)
 
     def check(self) -> None:
-        """Refuse settings that would expose the hub, naming the setting to change."""
+        """Refuse settings that would expose the hub or that it cannot use, naming the
+        setting to change."""
+        try:
+            # A malformed profile stops the hub now, not the first spawn that reads it.
+            ServerProfiles(parent=self).load()
+        except ProfileError as error:
+            raise EmbeddedHubError(f"c.ServerProfiles.profiles: {error}") from None
         if not self.demo_password:
             if not is_loopback(self.ip):
                 raise EmbeddedHubError(

@@ -1,11 +1,14 @@
-"""One real embedded hub per test module, on loopback, stopped at the end."""
+"""One real embedded hub per test module, on loopback, stopped at the end; and a kube
+config for KubeSpawner that names a cluster nobody contacts."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
+from .kubespawner_offline import KUBECONFIG
 from .running_hub import RunningHub, hub_running
 
 
@@ -13,3 +16,17 @@ from .running_hub import RunningHub, hub_running
 def hub(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningHub]:
     with hub_running(tmp_path_factory.mktemp("hub")) as running:
         yield running
+
+
+@pytest.fixture
+def offline_kubeconfig(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A kube config for a cluster that is never contacted, and no in-cluster settings."""
+    from kubernetes_asyncio.config import kube_config
+
+    path = tmp_path / "kubeconfig"
+    path.write_text(KUBECONFIG)
+    monkeypatch.delenv("KUBERNETES_SERVICE_HOST", raising=False)
+    # Read from $KUBECONFIG when the module is first imported, so set both.
+    monkeypatch.setenv("KUBECONFIG", str(path))
+    monkeypatch.setattr(kube_config, "KUBE_CONFIG_DEFAULT_LOCATION", str(path))
+    return path

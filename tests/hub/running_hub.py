@@ -78,7 +78,20 @@ class RunningHub:
     def request(self, method: str, path: str, **kwargs: Any) -> requests.Response:
         """Any request through the proxy, authenticated with the admin token."""
         headers = {"Authorization": f"token {self.admin_token}", **kwargs.pop("headers", {})}
-        return requests.request(method, self.url + path, headers=headers, timeout=10, **kwargs)
+        kwargs.setdefault("timeout", 10)
+        return requests.request(method, self.url + path, headers=headers, **kwargs)
+
+    def login(self, username: str, password: str) -> tuple[requests.Session, int]:
+        """Submit the login form as a browser does; the session and the response status."""
+        session = requests.Session()
+        session.get(self.url + "hub/login", timeout=10).raise_for_status()
+        response = session.post(
+            self.url + "hub/login",
+            data={"username": username, "password": password, "_xsrf": session.cookies["_xsrf"]},
+            allow_redirects=False,
+            timeout=10,
+        )
+        return session, response.status_code
 
     def log(self) -> str:
         return self.log_file.read_text(errors="replace")
@@ -95,8 +108,11 @@ class RunningHub:
         self.process.wait()
 
 
-def start_hub(root: Path) -> RunningHub:
-    """A hub with its state, log and platform store under ``root``, once it answers."""
+def start_hub(root: Path, **extra_env: str) -> RunningHub:
+    """A hub with its state, log and platform store under ``root``, once it answers.
+
+    ``extra_env`` is added to the hub's environment (``CUDA_VISIBLE_DEVICES=""``
+    hides this machine's GPUs from it, for instance)."""
     port = free_port_run()
     password = secrets.token_urlsafe(32)
     admin_token = secrets.token_hex(32)
@@ -106,6 +122,7 @@ def start_hub(root: Path) -> RunningHub:
         JUPYTER_DL_DEMO_PASSWORD=password,
         JUPYTER_DL_HUB_ADMIN_TOKEN=admin_token,
         JUPYTER_DL_DB_URL=db_url,
+        **extra_env,
     )
     with log_file.open("wb") as log:
         process = subprocess.Popen(
@@ -150,9 +167,9 @@ def _wait_until_up(hub: RunningHub) -> None:
 
 
 @contextmanager
-def hub_running(root: Path) -> Iterator[RunningHub]:
+def hub_running(root: Path, **extra_env: str) -> Iterator[RunningHub]:
     """A started hub for the block, stopped (or killed, if stopping fails) afterwards."""
-    running = start_hub(root)
+    running = start_hub(root, **extra_env)
     try:
         yield running
     finally:

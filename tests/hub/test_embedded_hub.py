@@ -15,7 +15,6 @@ from pathlib import Path
 
 import psutil
 import pytest
-import requests
 from tornado.httpclient import HTTPRequest
 from tornado.websocket import websocket_connect
 
@@ -25,19 +24,6 @@ from .running_hub import RunningHub, hub_environment, launcher_command
 
 USER = "alice"
 SERVER_TIMEOUT = 30
-
-
-def _login(hub: RunningHub, username: str, password: str) -> tuple[requests.Session, int]:
-    """Submit the login form as a browser does; the session and the response status."""
-    session = requests.Session()
-    session.get(hub.url + "hub/login", timeout=10).raise_for_status()
-    response = session.post(
-        hub.url + "hub/login",
-        data={"username": username, "password": password, "_xsrf": session.cookies["_xsrf"]},
-        allow_redirects=False,
-        timeout=10,
-    )
-    return session, response.status_code
 
 
 def _wait_for_server(hub: RunningHub, name: str) -> None:
@@ -106,14 +92,14 @@ async def _user_expression(ws_url: str, token: str, expression: str) -> str:
 
 
 def test_demo_user_logs_in_as_admin_with_the_password(hub: RunningHub) -> None:
-    session, status = _login(hub, "demo", hub.password)
+    session, status = hub.login("demo", hub.password)
     assert status == 302
     assert "jupyterhub-hub-login" in session.cookies
     assert hub.api("GET", "users/demo").json()["admin"] is True
 
 
 def test_wrong_password_is_refused(hub: RunningHub) -> None:
-    session, status = _login(hub, "demo", hub.password[::-1])
+    session, status = hub.login("demo", hub.password[::-1])
     assert status == 403
     assert "jupyterhub-hub-login" not in session.cookies
 
