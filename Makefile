@@ -79,6 +79,7 @@ bench: install
 	$(PY) benchmarks/tracking.py
 	$(PY) benchmarks/datasets.py
 	$(PY) benchmarks/training.py
+	$(PY) benchmarks/serving.py
 
 clean:
 	rm -rf $(VENV) labextension/node_modules labextension/lib extensions/jupyter_dl/labextension \

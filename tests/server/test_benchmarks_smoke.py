@@ -62,3 +62,23 @@ def test_training_benchmark_quick(tmp_path):
     out = run_quick(tmp_path, "training.py", "--quick", "--steps", "2")
     for line in ("== runs ==", "== results ==", "torchrun", "dl.train(script)", "dl.train(fn)"):
         assert line in out, out
+    for line in (
+        "== sweeps: 4 trials of about 0.05 s, dl.sweep(parallel=1) vs direct calls ==",
+        "== sweeps: ASHA vs random search, 12 trials of up to 81 epochs",
+        "sweep overhead (tpe)",
+        "epochs saved, ASHA",
+    ):
+        assert line in out, out
+
+
+def test_serving_benchmark_quick(tmp_path):
+    out = run_quick(tmp_path, "serving.py", "--quick")
+    for line in (
+        "== 1-2. no-op model: latency (sequential) and throughput (concurrent) ==",
+        "== 3. small CNN on CPU",
+        "== results ==",
+        "no-op p50 latency",
+        "CNN served, batching",
+        "kserve: skipped",
+    ):
+        assert line in out, out
