@@ -17,7 +17,9 @@ from __future__ import annotations
 import math
 import secrets
 import socket
+import threading
 import time
+from collections import OrderedDict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
@@ -38,6 +40,8 @@ TRIAL_STATES = ("running", "complete", "pruned", "failed")
 MODES = ("min", "max")
 #: The Optuna study of every sweep has this name inside the sweep's own journal.
 STUDY_NAME = "sweep"
+#: How many studies a service keeps open for reading (the panel polls the ones shown).
+READERS_KEPT = 16
 #: Trial user attributes the platform sets: the trial's run, and why it failed.
 RUN_ATTR = "run_id"
 ERROR_ATTR = "error"
@@ -70,6 +74,9 @@ class SweepService:
         self.store = store
         self.heartbeat_timeout = heartbeat_timeout
         self.host = socket.gethostname()
+        # Studies being read, kept so that reading one again replays only its new entries.
+        self._readers: OrderedDict[str, JournalStorage] = OrderedDict()
+        self._readers_lock = threading.Lock()
 
     # ------------------------------------------------------------- recording
 
@@ -251,9 +258,14 @@ class SweepService:
         with self.store.session() as s:
             if s.get(SweepJournal, (sweep_id, 0)) is None:
                 return []
-        storage = self.storage(sweep_id)
+        with self._readers_lock:
+            storage = self._readers.pop(sweep_id, None) or self.storage(sweep_id)
+            self._readers[sweep_id] = storage
+            while len(self._readers) > READERS_KEPT:
+                self._readers.popitem(last=False)
         study_id = storage.get_study_id_from_name(STUDY_NAME)
-        return storage.get_all_trials(study_id, deepcopy=False)
+        # Copies: another request may be bringing the same study up to date meanwhile.
+        return storage.get_all_trials(study_id, deepcopy=True)
 
     def _sweep(self, s: Any, sweep_id: str) -> Any:
         from ..store.models import Sweep

@@ -19,6 +19,7 @@ arrived (``outcomes``), and stop everything (``close``).
 from __future__ import annotations
 
 import multiprocessing
+import threading
 import time
 from multiprocessing.connection import Connection, wait
 from typing import TYPE_CHECKING, Any, Protocol
@@ -134,6 +135,11 @@ class LocalWorkers:
         return [{"number": task.number, "state": "failed", "value": None, "error": error}]
 
     def close(self) -> None:
+        """Idle workers finish their last trial's run and say so; busy ones are stopped.
+
+        The sweep ends once every worker has said it is done (or is gone); their
+        interpreters wind down on a thread of their own, which the sweep does not wait for.
+        """
         for worker in self._workers:
             try:
                 if worker.task is None:
@@ -144,11 +150,30 @@ class LocalWorkers:
                 continue
         deadline = time.monotonic() + STOP_GRACE
         for worker in self._workers:
-            worker.process.join(timeout=max(0.0, deadline - time.monotonic()))
+            left = max(0.0, deadline - time.monotonic())
+            if worker.task is None and _said_done(worker, left):
+                continue
+            worker.process.join(timeout=left)
             if worker.process.is_alive():
                 worker.process.kill()
-                worker.process.join(timeout=5)
-            worker.conn.close()
+        threading.Thread(target=_reap, args=(self._workers,), daemon=True).start()
+
+
+def _said_done(worker: _Worker, timeout: float) -> bool:
+    """Whether the worker answered the end of the sweep within ``timeout`` seconds."""
+    try:
+        return bool(worker.conn.poll(timeout)) and worker.conn.recv() == {"done": True}
+    except (EOFError, OSError):
+        return False
+
+
+def _reap(workers: list[_Worker]) -> None:
+    for worker in workers:
+        worker.process.join(timeout=30)
+        if worker.process.is_alive():
+            worker.process.kill()
+            worker.process.join(timeout=5)
+        worker.conn.close()
 
 
 class _Worker:

@@ -357,7 +357,8 @@ def worker_main(conn: Connection, context: TrialContext) -> None:
     """A local worker process: run the trials the coordinator sends until told to stop.
 
     The coordinator sends a :class:`TrialTask` and gets back the trial's outcome; ``None``
-    (or a closed pipe) ends the worker. Interrupts are the coordinator's to handle, so
+    ends the worker, which answers once its last trial's run is written (a closed
+    pipe ends it too). Interrupts are the coordinator's to handle, so
     Ctrl-C in a terminal does not kill trials behind its back; SIGTERM stops the trial.
     """
     from ..processes import die_with_parent
@@ -378,6 +379,7 @@ def worker_main(conn: Connection, context: TrialContext) -> None:
             except EOFError:
                 return
             if task is None:
+                conn.send({"done": True})
                 return
             outcome, end_run = execute_trial(context, task)
             conn.send(outcome)
