@@ -15,6 +15,7 @@ import re
 from importlib import resources
 from types import SimpleNamespace
 
+import cloudpickle
 import jsonschema
 import kubernetes_validate.utils as kv
 import pytest
@@ -36,7 +37,8 @@ from jupyter_dl.training.launchers.kubernetes import (
 )
 from jupyter_dl.training.launchers.kubernetes_schema import KUBERNETES_VERSION, problems
 
-from .conftest import function_job, wait
+from .conftest import function_job, wait, wait_for
+from .fake_cluster import FakeCluster
 
 IMAGE = "registry.example.org/team/dl:2.13"
 JOB_ID = "0123456789ab"
@@ -492,7 +494,7 @@ class _NoLogs:
     def follow(self, pods):
         pass
 
-    def stop(self, timeout=10.0):
+    def wait(self, pods, timeout=10.0):
         pass
 
 
@@ -542,6 +544,96 @@ def test_without_a_cluster_the_job_fails_saying_so(service):
     (submitted,) = yaml.safe_load_all(manifests.read_text())
     assert submitted["metadata"]["name"] == f"double-{job['id']}"
     assert service.tracking.get_run(job["run_id"])["status"] == "failed"
+
+
+# --------------------------------- a whole job, on a cluster played locally
+
+
+@pytest.fixture
+def fake_cluster(tmp_path, monkeypatch):
+    (tmp_path / "cluster").mkdir()
+    cluster = FakeCluster(tmp_path / "cluster")
+    monkeypatch.setenv("KUBECONFIG", str(cluster.kubeconfig))
+    yield cluster
+    cluster.close()
+
+
+def log_and_double(x):
+    import os
+
+    import jupyter_dl as dl
+
+    pod = os.environ.get("JOB_COMPLETION_INDEX", os.environ.get("PET_NODE_RANK"))
+    print(f"rank {os.environ['RANK']} of {os.environ['WORLD_SIZE']} on pod {pod}", flush=True)
+    dl.log({"x": x})
+    return 2 * x
+
+
+def rank_three_fails():
+    import os
+    import time
+
+    if os.environ["RANK"] == "3":
+        raise ValueError("rank three cannot go on")
+    time.sleep(60)
+
+
+def sleep_long():
+    import time
+
+    time.sleep(600)
+
+
+# The "pods" are processes of this machine, which sees everything: mount_path "/" lets
+# them start in this folder, so they import this module as the job's function needs.
+ON_THE_FAKE = {"nnodes": 2, "mount_path": "/"}
+
+
+@pytest.mark.parametrize("kind", ["pytorchjob", "job"])
+def test_a_job_runs_its_ranks_on_the_cluster_s_pods(service, fake_cluster, kind):
+    request = function_job(
+        log_and_double, 21, nproc=4, backend="kubernetes", options=options(kind=kind, **ON_THE_FAKE)
+    )
+    job = service.launch(request)
+    done = wait(service, job["id"], timeout=240)
+    assert done["status"] == "succeeded", done["error"]
+    assert done["exit_codes"] == [0, 0, 0, 0]
+    files = service.files(job["id"])
+    assert cloudpickle.loads(files.result.read_bytes()) == 42
+    lines = [service.read_log(job["id"], rank)["text"] for rank in range(4)]
+    pods_of = {re.search(r"on pod (\d)", text)[1] for text in lines}
+    assert pods_of == {"0", "1"}  # two ranks on each pod
+    assert all(f"rank {rank} of 4" in text for rank, text in enumerate(lines))
+    # What rank 0 logged went through the job's folder into its run.
+    assert service.tracking.series(job["run_id"], "x")["values"] == [21.0]
+    assert len(list((files.root / "pods").glob("*.log"))) == 2
+    assert sorted(fake_cluster.deleted) == sorted(fake_cluster.created)
+
+
+def test_a_failed_job_names_the_rank_and_keeps_its_objects(service, fake_cluster):
+    opts = options(kind="job", cleanup="on_success", **ON_THE_FAKE)
+    job = service.launch(
+        function_job(rank_three_fails, nproc=4, backend="kubernetes", options=opts)
+    )
+    done = wait(service, job["id"], timeout=240)
+    assert done["status"] == "failed"
+    assert done["error"].startswith("rank 3 failed (exit code 1):")
+    assert "ValueError: rank three cannot go on" in done["error"]
+    assert f"the job {'rank-three-fails'}-{job['id']} failed: Container pytorch" in done["error"]
+    assert done["exit_codes"][3] == 1
+    assert fake_cluster.deleted == []  # kept for kubectl
+
+
+def test_cancel_deletes_the_objects_and_stops_the_ranks(service, fake_cluster):
+    opts = options(kind="pytorchjob", **ON_THE_FAKE)
+    job = service.launch(function_job(sleep_long, nproc=2, backend="kubernetes", options=opts))
+    files = service.files(job["id"])
+    wait_for(lambda: all(files.ranks(2, "pid")), timeout=120, what="both ranks to start")
+    pods = fake_cluster.all_pods()
+    assert service.cancel(job["id"])["status"] == "cancelled"
+    assert ("pytorchjob", f"sleep-long-{job['id']}") in fake_cluster.deleted
+    wait_for(lambda: all(pod.code is not None for pod in pods), timeout=30, what="pods to end")
+    assert wait(service, job["id"])["status"] == "cancelled"
 
 
 # ------------------------------------------------- on a real cluster (k8s)

@@ -746,8 +746,17 @@ class PodLogs:
             thread.start()
             self._threads[uid] = thread
 
-    def stop(self, timeout: float = 10.0) -> None:
-        """Wait (up to ``timeout`` seconds in all) for the streams of ended pods to end."""
+    def wait(self, pods: list[Any], timeout: float = 10.0) -> None:
+        """Wait (up to ``timeout`` seconds in all) until the output of every pod of
+        ``pods`` that has ended is written; pods still running are not waited for."""
+        deadline = time.monotonic() + timeout
+        for pod in pods:
+            thread = self._threads.get(pod.metadata.uid)
+            if thread is not None and _ended(pod):
+                thread.join(timeout=max(0.0, deadline - time.monotonic()))
+
+    def stop(self, timeout: float = 2.0) -> None:
+        """Give the streams still open ``timeout`` seconds in all to end."""
         deadline = time.monotonic() + timeout
         for thread in self._threads.values():
             thread.join(timeout=max(0.0, deadline - time.monotonic()))
@@ -827,12 +836,12 @@ def watch(cluster: Cluster, logs: PodLogs, files: JobFiles, spec: dict[str, Any]
             continue
         logs.follow(pods)
         if state != "running":
+            logs.wait(pods)
             break
         stuck = waiting.update(pods)
         if stuck:
             return Outcome("failed", exit_codes(files, spec), stuck)
         time.sleep(POLL_INTERVAL)
-    logs.stop()
     if state == "succeeded":
         return Outcome("succeeded", [0] * spec["nproc"])
     failures = rank_failures(files, spec)
@@ -881,6 +890,12 @@ def _started(pod: Any) -> bool:
         if status.state and (status.state.running or status.state.terminated):
             return True
     return False
+
+
+def _ended(pod: Any) -> bool:
+    """Whether the pod's container has ended (so its output is complete)."""
+    statuses = (pod.status.container_statuses if pod.status else None) or []
+    return bool(statuses) and all(s.state and s.state.terminated for s in statuses)
 
 
 def _waiting(pod: Any) -> tuple[str | None, str | None]:
