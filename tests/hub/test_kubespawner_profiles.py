@@ -3,6 +3,7 @@ with the GPUs, nodes, tolerations and image the profile promises (no cluster).""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
@@ -108,3 +109,16 @@ def test_no_choice_gets_the_default_profile(config: Config) -> None:
 def test_kubespawner_refuses_a_profile_that_is_not_declared(config: Config) -> None:
     with pytest.raises(ValueError, match="No such profile: 64-gpus"):
         pod_manifest(config, {"profile": "64-gpus"})
+
+
+@pytest.mark.k8s
+@pytest.mark.parametrize("slug", SLUGS)
+def test_cluster_accepts_every_profiles_pod(slug: str) -> None:
+    """A server-side dry run: the cluster's API server admits the pod, creating nothing."""
+    from kubernetes import client, config
+
+    pod = pod_manifest(kubespawner_config(PROFILES), {"profile": slug})
+    config.load_kube_config()
+    namespace = os.environ.get("POD_NAMESPACE", "default")
+    created = client.CoreV1Api().create_namespaced_pod(namespace, pod, dry_run="All")
+    assert created.metadata.name == pod["metadata"]["name"]
