@@ -53,6 +53,8 @@ def learning_curve(config):
 def cursed(config):
     if config["x"] == 3:
         raise ValueError("x=3 is cursed")
+    if config["x"] == 1:  # dl.init inside a trial joins the trial's run
+        dl.init(tags=["joined"], config={"extra": True}, capture_code=False, system_metrics=None)
     return float(config["x"])
 
 
@@ -160,6 +162,10 @@ def test_a_raising_trial_fails_with_its_traceback_and_the_sweep_goes_on(tracking
     assert trials[0]["value"] is None
     assert tracking.get_run(trials[0]["run_id"])["status"] == "failed"
     assert sweep.best["params"] == {"x": 1}
+    joined = tracking.get_run(sweep.best["run_id"])
+    assert joined["tags"] == [f"sweep:{sweep.id}", "joined"]
+    assert joined["config"] == {"x": 1, "extra": True}
+    assert (joined["status"], joined["summary"]["loss"]) == ("finished", 1.0)
     assert dl.sweeps()[0]["counts"] == {"running": 0, "complete": 3, "pruned": 0, "failed": 1}
 
 
@@ -227,6 +233,7 @@ def test_the_sweep_lives_in_the_platform_database(store_url):
             (1, 0, "complete"),
         ]
         assert again["best"]["params"] == {"x": 2}
+        assert dl.Sweep.load(sweep.id).best == again["best"]
         tables = set(inspect(fresh.engine).get_table_names())
         assert {"dl_sweeps", "dl_sweep_journal"} <= tables
         assert not tables & {"studies", "trials", "version_info"}  # no Optuna schema beside ours
@@ -251,18 +258,26 @@ def test_cancel_stops_running_trials_and_keeps_what_they_logged(tracking):
     assert dl.sweeps()[0]["counts"] == {"running": 0, "complete": 0, "pruned": 0, "failed": 2}
 
 
-def test_ctrl_c_while_waiting_cancels_the_sweep():
-    timer = threading.Timer(4.0, _thread.interrupt_main)
-    timer.start()
-    try:
-        with pytest.raises(KeyboardInterrupt):
-            dl.sweep(sleepy, {"x": [1, 2]}, trials=3)
-    finally:
-        timer.cancel()
+def test_ctrl_c_while_waiting_cancels_the_sweep(store_url):
+    def interrupt_once_a_trial_reported():
+        service = SweepService(Store(store_url).open())
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            listed = service.list_sweeps().items
+            if listed and any(
+                t["intermediate"] for t in service.get_sweep(listed[0]["id"])["trials"]
+            ):
+                break
+            time.sleep(0.1)
+        _thread.interrupt_main()
+
+    threading.Thread(target=interrupt_once_a_trial_reported, daemon=True).start()
+    with pytest.raises(KeyboardInterrupt):
+        dl.sweep(sleepy, {"x": [1, 2]}, trials=3)
     listed = dl.sweeps()[0]
     assert listed["status"] == "cancelled"
     assert listed["error"] == "interrupted (KeyboardInterrupt)"
-    assert listed["counts"]["running"] == 0
+    assert listed["counts"] == {"running": 0, "complete": 0, "pruned": 0, "failed": 1}
 
 
 def test_a_sweep_whose_process_died_is_failed_with_its_running_trials(store_url):
