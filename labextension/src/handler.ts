@@ -175,6 +175,20 @@ namespace Private {
         url
       });
     }
+    // A model deployment answers as the Open Inference Protocol does,
+    // `{"error": "message"}`, passed through by the platform unchanged.
+    const protocolError =
+      typeof body === 'object' && body !== null
+        ? (body as { error?: unknown }).error
+        : undefined;
+    if (typeof protocolError === 'string' && protocolError) {
+      return new PlatformAPIError({
+        code: `http_${status}`,
+        message: protocolError,
+        status,
+        url
+      });
+    }
     // Jupyter server's own error pages carry a `message` (or `reason`).
     const serverMessage =
       typeof body === 'object' && body !== null
