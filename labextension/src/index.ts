@@ -1,7 +1,7 @@
 /**
  * The jupyter-dl JupyterLab extension: the Deep Learning sidebar (its
- * command and its place in the saved layout), the Experiments, Datasets
- * and Training panels.
+ * command and its place in the saved layout), the Experiments, Datasets,
+ * Training and Models panels.
  */
 import {
   ILayoutRestorer,
@@ -16,6 +16,8 @@ import { datasetsPlugin } from './datasets/plugin';
 import { DatasetsCommandIDs } from './datasets/tokens';
 import { experimentsPlugin } from './experiments/plugin';
 import { ExperimentsCommandIDs } from './experiments/tokens';
+import { modelsPlugin } from './models/plugin';
+import { ModelsCommandIDs } from './models/tokens';
 import { trainingPlugin } from './training/plugin';
 import { TrainingCommandIDs } from './training/tokens';
 import { deepLearningIcon } from './icons';
@@ -29,6 +31,7 @@ export { DeepLearningSidebar } from './sidebar';
 export * from './tokens';
 export * from './experiments/tokens';
 export * from './datasets/tokens';
+export * from './models/tokens';
 export * from './training/tokens';
 
 /**
@@ -90,6 +93,16 @@ const plugin: JupyterFrontEndPlugin<void> = {
         caption: trans.__('Open Training: jobs, their logs, and sweeps')
       })
     );
+    sidebar.toolbar.insertBefore(
+      'spacer',
+      'models',
+      new CommandToolbarButton({
+        commands: app.commands,
+        id: ModelsCommandIDs.open,
+        label: '',
+        caption: trans.__('Open Models: versions, deployments and monitoring')
+      })
+    );
 
     app.commands.addCommand(CommandIDs.openSidebar, {
       label: trans.__('Open Deep Learning Sidebar'),
@@ -111,4 +124,10 @@ const plugin: JupyterFrontEndPlugin<void> = {
   }
 };
 
-export default [plugin, experimentsPlugin, datasetsPlugin, trainingPlugin];
+export default [
+  plugin,
+  experimentsPlugin,
+  datasetsPlugin,
+  trainingPlugin,
+  modelsPlugin
+];

@@ -4,3 +4,4 @@ import './shared.css';
 import './experiments.css';
 import './datasets.css';
 import './training.css';
+import './models.css';
