@@ -73,6 +73,11 @@ export interface ITrackingAPI {
   ): Promise<ICompareResult>;
   listArtifacts(id: string, cursor?: string | null): Promise<IPage<IArtifact>>;
   /**
+   * The model folders the run kept with `run.log_model`, which can be
+   * published to the registry (`GET /runs/{id}/models`).
+   */
+  runModels(id: string): Promise<string[]>;
+  /**
    * The CSV of the runs a query matches, as a link (`GET /runs/export.csv`).
    */
   exportURL(query: IRunQuery): string;
@@ -162,6 +167,13 @@ export class TrackingAPI implements ITrackingAPI {
     cursor: string | null = null
   ): Promise<IPage<IArtifact>> {
     return this._get(`runs/${segment(id)}/artifacts${queryString({ cursor })}`);
+  }
+
+  async runModels(id: string): Promise<string[]> {
+    const body = await this._get<{ models: string[] }>(
+      `runs/${segment(id)}/models`
+    );
+    return body.models;
   }
 
   exportURL(query: IRunQuery): string {

@@ -23,7 +23,7 @@ import { CompareView } from './components/CompareView';
 import { RunsView } from './components/RunsView';
 import { RunView } from './components/RunView';
 import { ExperimentsModel } from './model';
-import { EXPERIMENTS_ID } from './tokens';
+import { EXPERIMENTS_ID, IRunDetail } from './tokens';
 
 /**
  * The body of the panel.
@@ -33,6 +33,7 @@ export class ExperimentsContent extends ReactWidget {
     super();
     this.model = options.model;
     this._trans = (options.translator ?? nullTranslator).load('jupyter_dl');
+    this._onPublish = options.onPublish ?? null;
     this.addClass('jp-DLPanel');
     this.addClass('jp-DLExperiments');
     this.node.setAttribute('data-testid', 'dl-experiments');
@@ -111,6 +112,7 @@ export class ExperimentsContent extends ReactWidget {
                           <RunView
                             key={model.run.id}
                             model={model.run}
+                            onPublish={this._onPublish}
                             trans={trans}
                           />
                         )
@@ -200,6 +202,7 @@ export class ExperimentsContent extends ReactWidget {
   }
 
   private _lastOpened: string | null = null;
+  private _onPublish: ((run: IRunDetail, models: string[]) => void) | null;
   private _themeVersion = 0;
   private _trans: TranslationBundle;
 }
@@ -268,6 +271,10 @@ export namespace ExperimentsPanel {
      * Charts redraw in the new colours when the theme changes.
      */
     themeManager?: IThemeManager | null;
+    /**
+     * Publish a model a run kept; without it runs offer no Publish button.
+     */
+    onPublish?: ((run: IRunDetail, models: string[]) => void) | null;
   }
 }
 

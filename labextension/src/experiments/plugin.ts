@@ -20,6 +20,7 @@ import { IStateDB } from '@jupyterlab/statedb';
 import { ITranslator, nullTranslator } from '@jupyterlab/translation';
 import { ReadonlyJSONObject } from '@lumino/coreutils';
 
+import { ModelsCommandIDs } from '../models/tokens';
 import { experimentsIcon } from './icons';
 import type { ExperimentsPanel } from './panel';
 import { ExperimentsCommandIDs } from './tokens';
@@ -94,7 +95,21 @@ export const experimentsPlugin: JupyterFrontEndPlugin<void> = {
         api: new TrackingAPI(app.serviceManager.serverSettings),
         columns: await savedColumns()
       });
-      const panel = new ExperimentsPanel({ model, translator, themeManager });
+      const panel = new ExperimentsPanel({
+        model,
+        translator,
+        themeManager,
+        // The Models panel publishes; without it runs offer no Publish button.
+        onPublish: app.commands.hasCommand(ModelsCommandIDs.publishRun)
+          ? (run, models) =>
+              void app.commands.execute(ModelsCommandIDs.publishRun, {
+                id: run.id,
+                name: run.name,
+                project: run.project,
+                models
+              })
+          : null
+      });
       model.runs.choicesChanged.connect(() => {
         void tracker.save(panel);
         if (state) {

@@ -121,6 +121,14 @@ export class RunModel {
   }
 
   /**
+   * The model folders the run kept with `run.log_model`, which can be
+   * published; empty while unknown.
+   */
+  get models(): string[] {
+    return this._models;
+  }
+
+  /**
    * Whether an edit is being saved.
    */
   get isSaving(): boolean {
@@ -270,7 +278,8 @@ export class RunModel {
       this._emit();
       await Promise.all([
         this._loadSeries(run.metrics.map(metric => metric.key)),
-        full || artifactsChanged ? this._loadArtifacts(null) : null
+        full || artifactsChanged ? this._loadArtifacts(null) : null,
+        full || artifactsChanged ? this._loadModels() : null
       ]);
       this._lastUpdated = new Date();
     } catch (reason) {
@@ -324,6 +333,19 @@ export class RunModel {
     this._emit();
   }
 
+  /**
+   * A model is kept as artifacts, so the list changes with them. Without
+   * it the Publish button is not offered: nothing else depends on it.
+   */
+  private async _loadModels(): Promise<void> {
+    try {
+      this._models = await this._api.runModels(this._id);
+    } catch {
+      this._models = [];
+    }
+    this._emit();
+  }
+
   private async _update(patch: IRunPatch): Promise<void> {
     this._isSaving = true;
     this._emit();
@@ -361,6 +383,7 @@ export class RunModel {
   private _isLoading = false;
   private _isSaving = false;
   private _lastUpdated: Date | null = null;
+  private _models: string[] = [];
   private _points = DEFAULT_POINTS;
   private _poll: Poll;
   private _run: IRunDetail | null = null;

@@ -9,7 +9,8 @@ import {
   addIcon,
   closeIcon,
   deleteIcon,
-  editIcon
+  editIcon,
+  shareIcon
 } from '@jupyterlab/ui-components';
 import * as React from 'react';
 
@@ -28,6 +29,11 @@ import { StatusBadge } from './StatusBadge';
 
 export interface IRunViewProps {
   model: RunModel;
+  /**
+   * Publish one of the models the run kept to the registry; without it
+   * (no Models panel) the Publish button is not offered.
+   */
+  onPublish?: ((run: IRunDetail, models: string[]) => void) | null;
   trans: TranslationBundle;
 }
 
@@ -91,7 +97,12 @@ export function RunView(props: IRunViewProps): JSX.Element {
       data-testid="dl-run-view"
       data-run-id={run.id}
     >
-      <RunHeader model={model} run={run} trans={trans} />
+      <RunHeader
+        model={model}
+        run={run}
+        onPublish={props.onPublish ?? null}
+        trans={trans}
+      />
       {model.error && (
         <ErrorBanner
           error={model.error}
@@ -173,9 +184,10 @@ export function RunView(props: IRunViewProps): JSX.Element {
 function RunHeader(props: {
   model: RunModel;
   run: IRunDetail;
+  onPublish: ((run: IRunDetail, models: string[]) => void) | null;
   trans: TranslationBundle;
 }): JSX.Element {
-  const { model, run, trans } = props;
+  const { model, onPublish, run, trans } = props;
   const [editing, setEditing] = React.useState(false);
   const [name, setName] = React.useState(run.name);
   // Enter and the blur that follows it must not save twice.
@@ -291,6 +303,22 @@ function RunHeader(props: {
         <span className="jp-DLPanel-spacer" />
         {(model.isSaving || model.isLoading) && (
           <Spinner label={trans.__('Working')} />
+        )}
+        {onPublish && model.models.length > 0 && (
+          <button
+            type="button"
+            className="jp-DLPanel-button jp-mod-accept"
+            onClick={() => onPublish(run, model.models)}
+            title={trans._n(
+              'Publish the model this run kept to the model registry',
+              'Publish one of the %1 models this run kept to the model registry',
+              model.models.length
+            )}
+            data-testid="dl-run-publish"
+          >
+            <shareIcon.react tag="span" className="jp-DLPanel-buttonIcon" />
+            <span>{trans.__('Publish…')}</span>
+          </button>
         )}
         <button
           type="button"
