@@ -40,7 +40,9 @@ def _wait_for_server(hub: RunningHub, name: str) -> None:
 def user_server(hub: RunningHub) -> str:
     """A user created by the admin through the REST API, with a running server."""
     assert hub.api("POST", f"users/{USER}").status_code == 201
-    assert hub.api("POST", f"users/{USER}/server").status_code in (201, 202)
+    # The hub answers 202 after its own 10 s wait for a slow server; wait longer than that.
+    started = hub.api("POST", f"users/{USER}/server", timeout=SERVER_TIMEOUT)
+    assert started.status_code in (201, 202)
     _wait_for_server(hub, USER)
     return f"user/{USER}/"
 
