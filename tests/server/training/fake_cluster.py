@@ -122,8 +122,9 @@ class FakeCluster:
 
     namespace = "default"
 
-    def __init__(self, folder: Path):
+    def __init__(self, folder: Path, operator: bool = True):
         self.folder = folder
+        self.operator = operator  # whether the training operator's CRD is installed
         self.objects = {}  # (kind, name) -> body
         self.pods = {}  # object (kind, name) -> [Pod]
         self.terminating = []  # pods of deleted objects, until their process ends
@@ -256,6 +257,9 @@ class FakeCluster:
 
             def do_POST(self):
                 kind, _, _, _ = self._route()
+                if kind == "pytorchjob" and not cluster.operator:
+                    message = "the server could not find the requested resource"
+                    return self._send(404, {"kind": "Status", "message": message, "code": 404})
                 body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
                 body.setdefault("metadata", {})["uid"] = uuid.uuid4().hex
                 with cluster.lock:

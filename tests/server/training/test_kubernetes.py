@@ -636,6 +636,16 @@ def test_cancel_deletes_the_objects_and_stops_the_ranks(service, fake_cluster):
     assert wait(service, job["id"])["status"] == "cancelled"
 
 
+def test_without_the_training_operator_a_pytorchjob_fails_saying_so(service, fake_cluster):
+    fake_cluster.operator = False
+    job = service.launch(function_job(double, 1, nproc=1, backend="kubernetes", options=options()))
+    done = wait(service, job["id"], timeout=120)
+    assert done["status"] == "failed"
+    assert done["error"].startswith("the cluster has no PyTorchJob resource")
+    assert "install the Kubeflow training operator, or use options={'kind': 'job'}" in done["error"]
+    assert fake_cluster.created == []
+
+
 # ------------------------------------------------- on a real cluster (k8s)
 
 

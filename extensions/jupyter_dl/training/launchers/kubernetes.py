@@ -220,8 +220,11 @@ class KubernetesLauncher:
                 relay.stop()
                 cleanup = spec["options"]["cleanup"]
                 succeeded = outcome is not None and outcome.status == "succeeded"
-                if outcome is not None and (
-                    cleanup == "always" or (cleanup == "on_success" and succeeded)
+                # A supervisor that fails itself leaves no one watching the pods: delete.
+                if (
+                    outcome is None
+                    or cleanup == "always"
+                    or (cleanup == "on_success" and succeeded)
                 ):
                     cluster.delete()
         return outcome
@@ -606,6 +609,9 @@ class Cluster:
                     self.batch.create_namespaced_job(self.namespace, _model(client.V1Job, obj))
             except ApiException as e:
                 raise SubmitFailed(self._refusal(obj, e)) from None
+            except Exception as e:  # no answer at all: the address, the network, TLS
+                what = f"{obj['kind']} {self.namespace}/{obj['metadata']['name']}"
+                raise SubmitFailed(f"could not submit {what} to the cluster: {e}") from None
 
     def _refusal(self, obj: dict[str, Any], error: Any) -> str:
         what = f"{obj['kind']} {self.namespace}/{obj['metadata']['name']}"
