@@ -9,7 +9,11 @@ under torch elastic, on the machine running the tests.
 
 from __future__ import annotations
 
+import math
 import re
+import subprocess
+import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -17,7 +21,9 @@ from typing import Any
 import pytest
 from playwright.sync_api import Locator, Page, expect
 
-from ..hub.running_hub import RunningHub
+from jupyter_dl.paths import ARTIFACTS_ENV, DB_URL_ENV, resolve_artifacts_dir
+
+from ..hub.running_hub import RunningHub, hub_environment
 from .conftest import DEMO_USER
 
 PANEL = '[id="jupyter-dl:training"]'
@@ -71,6 +77,44 @@ while True:
 """
 
 
+#: A sweep as a notebook of the demo user runs one: ``dl.sweep`` over a learning
+#: rate, a depth and an activation, the loss reported each step (so the median
+#: pruner stops poor trials), one combination failing. Arguments: trials, name,
+#: seconds each step takes.
+SWEEP = """\
+import sys
+import time
+
+import jupyter_dl as dl
+
+PAUSE = float(sys.argv[3])
+
+
+def objective(config):
+    if config["layers"] == 4 and config["act"] == "tanh":
+        raise RuntimeError("diverged: the loss went to inf")
+    floor = (config["lr"] * 100 - 3) ** 2 / 20 + 0.1 * config["layers"]
+    loss = floor
+    for step in range(6):
+        loss = floor + 1.0 / (step + 1)
+        dl.report(step, loss)
+        time.sleep(PAUSE)
+    return loss
+
+
+if __name__ == "__main__":
+    space = {
+        "lr": dl.loguniform(1e-3, 1e-1),
+        "layers": dl.intrange(1, 4),
+        "act": dl.choice(["relu", "tanh"]),
+    }
+    dl.sweep(
+        objective, space, trials=int(sys.argv[1]), parallel=2, metric="val_loss",
+        mode="min", pruner="median", seed=0, name=sys.argv[2], project="ui-sweeps",
+    )
+"""
+
+
 def _contents(hub: RunningHub, method: str, path: str, **kwargs: Any) -> Any:
     response = hub.request(method, f"user/{DEMO_USER}/api/contents/{path}", **kwargs)
     assert response.ok, f"{method} {path}: {response.status_code} {response.text}"
@@ -87,6 +131,52 @@ def scripts(lab: Page, hub: RunningHub) -> dict[str, str]:
         _contents(hub, "PUT", path, json={"type": "file", "format": "text", "content": source})
         paths[name] = path
     return paths
+
+
+def _api(hub: RunningHub, method: str, path: str) -> Any:
+    response = hub.request(method, f"user/{DEMO_USER}/dl/api/{path}")
+    assert response.ok, f"{method} {path}: {response.status_code} {response.text}"
+    return response.json()
+
+
+def _start_sweep(
+    hub: RunningHub, folder: Path, trials: int, name: str, pause: float
+) -> subprocess.Popen[bytes]:
+    """``dl.sweep`` in a process of the demo user's, on the store of the user's server."""
+    script = folder / "sweep_ui.py"
+    script.write_text(SWEEP)
+    env = hub_environment(
+        **{
+            DB_URL_ENV: hub.db_url,
+            ARTIFACTS_ENV: str(resolve_artifacts_dir(hub.db_url)),
+            "JUPYTERHUB_USER": DEMO_USER,
+        }
+    )
+    return subprocess.Popen(
+        [sys.executable, str(script), str(trials), name, str(pause)],
+        env=env,
+        cwd=folder,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+
+
+def _sweep_named(hub: RunningHub, name: str) -> dict[str, Any] | None:
+    return next((s for s in _api(hub, "GET", "sweeps")["items"] if s["name"] == name), None)
+
+
+@pytest.fixture(scope="module")
+def finished_sweep(
+    lab: Page, hub: RunningHub, tmp_path_factory: pytest.TempPathFactory
+) -> dict[str, Any]:
+    """A sweep of twelve trials that has run to its end, with its trials."""
+    process = _start_sweep(hub, tmp_path_factory.mktemp("ui-sweep"), 12, "ui-sweep", 0.0)
+    assert process.wait(timeout=300) == 0
+    sweep = _sweep_named(hub, "ui-sweep")
+    assert sweep is not None
+    assert sweep["status"] == "finished", sweep
+    detail: dict[str, Any] = _api(hub, "GET", f"sweeps/{sweep['id']}")
+    return detail
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -187,13 +277,14 @@ def test_launch_a_script_on_two_processes_and_follow_its_log(
 
     job_id = view.get_attribute("data-job-id")
     job = hub.request("GET", f"user/{DEMO_USER}/dl/api/jobs/{job_id}").json()
-    assert job["status"] == "succeeded" and job["nproc"] == 2, job
+    assert job["status"] == "succeeded", job
+    assert job["nproc"] == 2
 
     _testid(training, "dl-training-back").click()
     row = training.locator(f'{PANEL} [data-testid="dl-job-row"][data-job-id="{job_id}"]')
     expect(row).to_have_attribute("data-status", "succeeded")
     expect(row).to_contain_text("ui-ddp")
-    expect(row).to_contain_text("2 × CPU")
+    expect(row).to_contain_text("2 \N{MULTIPLICATION SIGN} CPU")
 
     # Rank 0's dl.log went to the job's run, one click away.
     row.click()
@@ -295,3 +386,101 @@ def test_filter_lists_jobs_of_one_status(training: Page, output_dir: Path) -> No
 
     _testid(training, "dl-jobs-filter").select_option("")
     expect(rows).to_have_count(2)
+
+
+def _open_sweep(page: Page, sweep_id: str) -> Locator:
+    _testid(page, "dl-training-tab-sweeps").click()
+    row = page.locator(f'{PANEL} [data-testid="dl-sweep-row"][data-sweep-id="{sweep_id}"]')
+    if not row.count():
+        _testid(page, "dl-training-refresh").click()
+    row.click()
+    view = _testid(page, "dl-sweep-view")
+    expect(view).to_have_attribute("data-sweep-id", sweep_id)
+    return view
+
+
+def test_a_sweep_shows_its_best_trial_its_trials_and_their_parameters(
+    training: Page, finished_sweep: dict[str, Any], output_dir: Path
+) -> None:
+    sweep = finished_sweep
+    best = sweep["best"]
+    complete = [t for t in sweep["trials"] if t["state"] == "complete"]
+
+    view = _open_sweep(training, sweep["id"])
+
+    expect(view).to_have_attribute("data-status", "finished")
+    expect(_testid(training, "dl-sweep-name")).to_have_text("ui-sweep")
+    shown = _testid(training, "dl-sweep-best-value")
+    expect(shown).to_have_attribute("title", re.compile(r"\d"))
+    assert math.isclose(float(shown.get_attribute("title") or "nan"), best["value"])
+    card = _testid(training, "dl-sweep-best-trial")
+    expect(card).to_contain_text(f"Trial {best['number']}")
+    for name in ("lr", "layers", "act"):
+        expect(card).to_contain_text(name)
+    expect(training.locator(f'{PANEL} [data-testid="dl-trial-row"]')).to_have_count(12)
+
+    chart = _testid(training, "dl-sweep-trials-chart")
+    expect(chart).to_have_attribute("data-complete", str(len(complete)))
+    canvas = chart.locator("canvas")
+    canvas.wait_for()
+    painted = canvas.evaluate(
+        """canvas => {
+            const { data } = canvas.getContext('2d').getImageData(
+                0, 0, canvas.width, canvas.height);
+            let n = 0;
+            for (let i = 3; i < data.length; i += 4) { if (data[i] > 0) { n++; } }
+            return n;
+        }"""
+    )
+    assert painted > 500
+    parallel = _testid(training, "dl-sweep-parallel")
+    expect(parallel.locator("path")).to_have_count(len(complete))
+    expect(parallel.locator("text.jp-DLChart-parallelTitle")).to_have_text(
+        ["lr", "layers", "act", "val_loss"]
+    )
+    _testid(training, "dl-sweep-view").evaluate("view => view.parentElement.scrollTo(0, 0)")
+    training.screenshot(path=str(output_dir / "training-sweep.png"))
+    _testid(training, "dl-sweep-trials").scroll_into_view_if_needed()
+    training.screenshot(path=str(output_dir / "training-sweep-trials.png"))
+
+    _testid(training, "dl-sweep-best-run").click()
+    experiments = training.locator(EXPERIMENTS)
+    experiments.wait_for(state="visible")
+    expect(experiments.locator('[data-testid="dl-run-view"]')).to_have_attribute(
+        "data-run-id", best["run_id"]
+    )
+    training.locator(".lm-DockPanel-tabBar .lm-TabBar-tab", has_text="Training").click()
+
+
+def test_a_running_sweep_is_live_and_cancelled_from_the_panel(
+    training: Page, hub: RunningHub, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    process = _start_sweep(hub, tmp_path_factory.mktemp("ui-slow-sweep"), 40, "ui-slow", 1.0)
+    try:
+        deadline = time.monotonic() + 120
+        sweep = _sweep_named(hub, "ui-slow")
+        while sweep is None and time.monotonic() < deadline:
+            time.sleep(0.5)
+            sweep = _sweep_named(hub, "ui-slow")
+        assert sweep is not None
+
+        view = _open_sweep(training, sweep["id"])
+
+        expect(view).to_have_attribute("data-status", "running")
+        expect(_testid(training, "dl-live")).to_be_visible()
+        rows = training.locator(f'{PANEL} [data-testid="dl-trial-row"]')
+        expect(rows.first).to_be_visible(timeout=JOB_TIMEOUT_MS)
+
+        _testid(training, "dl-sweep-cancel").click()
+        dialog = training.locator(".jp-Dialog")
+        expect(dialog).to_contain_text("Cancel ui-slow?")
+        dialog.get_by_role("button", name="Cancel sweep").click()
+
+        expect(view).to_have_attribute("data-status", "cancelled", timeout=JOB_TIMEOUT_MS)
+        expect(_testid(training, "dl-sweep-cancel")).to_have_count(0)
+        assert process.wait(timeout=120) is not None
+        assert _api(hub, "GET", f"sweeps/{sweep['id']}")["status"] == "cancelled"
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()

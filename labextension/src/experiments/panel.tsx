@@ -106,7 +106,9 @@ export class ExperimentsContent extends ReactWidget {
                 </div>
                 {model.run !== null && (
                   <div className="jp-DLExperiments-layer jp-mod-scroll">
-                    <UseSignal signal={model.run.changed}>
+                    {/* A key per run: UseSignal connects only when it mounts,
+                        and another panel may open a run over this one. */}
+                    <UseSignal key={model.run.id} signal={model.run.changed}>
                       {() =>
                         model.run && (
                           <RunView
@@ -122,7 +124,10 @@ export class ExperimentsContent extends ReactWidget {
                 )}
                 {model.compare !== null && (
                   <div className="jp-DLExperiments-layer jp-mod-scroll">
-                    <UseSignal signal={model.compare.changed}>
+                    <UseSignal
+                      key={model.compare.ids.join()}
+                      signal={model.compare.changed}
+                    >
                       {() =>
                         model.compare && (
                           <CompareView

@@ -1,6 +1,7 @@
 /**
  * The training routes of the platform API, one typed function each, all
- * through `requestAPI`: jobs (list, launch, cancel, logs, backends), sweeps,
+ * through `requestAPI`: jobs (list, launch, cancel, logs, backends), sweeps
+ * (list, one with its trials, cancel),
  * and the server's GPUs that bound the launch form.
  */
 import { ServerConnection } from '@jupyterlab/services';
@@ -47,6 +48,11 @@ export interface ITrainingAPI {
   info(): Promise<IPlatformInfo>;
   listSweeps(cursor?: string | null, limit?: number): Promise<ISweepsPage>;
   getSweep(id: string): Promise<ISweepDetail>;
+  /**
+   * Stop a sweep and its running trials; answers once it stopped (or after
+   * a while, still running while its trials stop).
+   */
+  cancelSweep(id: string): Promise<ISweepDetail>;
 }
 
 /**
@@ -116,6 +122,14 @@ export class TrainingAPI implements ITrainingAPI {
 
   getSweep(id: string): Promise<ISweepDetail> {
     return this._get(`sweeps/${pathSegment(id)}`);
+  }
+
+  cancelSweep(id: string): Promise<ISweepDetail> {
+    return requestAPI(
+      `sweeps/${pathSegment(id)}/cancel`,
+      { method: 'POST' },
+      this._settings
+    );
   }
 
   private _get<T>(endpoint: string): Promise<T> {

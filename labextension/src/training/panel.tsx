@@ -101,8 +101,9 @@ export class TrainingContent extends ReactWidget {
                     className="jp-DLTraining-tabPanel"
                     {...tabPanelProps(TABS_ID, model.list)}
                   >
+                    {/* A key per list: UseSignal connects only when it mounts. */}
                     {model.list === 'jobs' ? (
-                      <UseSignal signal={model.jobs.changed}>
+                      <UseSignal key="jobs" signal={model.jobs.changed}>
                         {() => (
                           <JobsView
                             jobs={model.jobs}
@@ -115,7 +116,7 @@ export class TrainingContent extends ReactWidget {
                         )}
                       </UseSignal>
                     ) : (
-                      <UseSignal signal={model.sweeps.changed}>
+                      <UseSignal key="sweeps" signal={model.sweeps.changed}>
                         {() => (
                           <SweepsView
                             sweeps={model.sweeps}
@@ -400,8 +401,7 @@ function TrainingLocation(props: {
         testId="dl-training-location"
         crumbs={[
           {
-            label:
-              view === 'jobs' ? trans.__('Training jobs') : trans.__('Sweeps')
+            label: trans.__('Training')
           }
         ]}
       />

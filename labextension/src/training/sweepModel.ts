@@ -1,5 +1,6 @@
 /**
- * One sweep on show with its trials, refreshed while it runs.
+ * One sweep on show with its trials, refreshed while it runs, and
+ * cancelling it.
  */
 import { Poll } from '@lumino/polling';
 import { ISignal, Signal } from '@lumino/signaling';
@@ -72,6 +73,17 @@ export class SweepModel {
     return this._sweep === null || isSweepLive(this._sweep);
   }
 
+  get isCancelling(): boolean {
+    return this._isCancelling;
+  }
+
+  /**
+   * Why the last cancel failed, `null` otherwise.
+   */
+  get cancelError(): PlatformAPIError | null {
+    return this._cancelError;
+  }
+
   get isActive(): boolean {
     return this._isActive;
   }
@@ -94,6 +106,28 @@ export class SweepModel {
     }
   }
 
+  /**
+   * Stop the sweep and its running trials; resolves once the server
+   * answered. A sweep whose trials are still stopping stays live until
+   * they have.
+   */
+  async cancel(): Promise<void> {
+    if (this._isCancelling) {
+      return;
+    }
+    this._isCancelling = true;
+    this._cancelError = null;
+    this._emit();
+    try {
+      this._setSweep(await this._api.cancelSweep(this.id));
+    } catch (reason) {
+      this._cancelError = asPlatformError(reason, `sweeps/${this.id}/cancel`);
+    } finally {
+      this._isCancelling = false;
+      this._emit();
+    }
+  }
+
   dispose(): void {
     if (this._isDisposed) {
       return;
@@ -107,11 +141,8 @@ export class SweepModel {
     this._isLoading = true;
     this._emit();
     try {
-      const sweep = await this._api.getSweep(this.id);
-      this._sweep = sweep;
+      this._setSweep(await this._api.getSweep(this.id));
       this._error = null;
-      this._lastUpdated = new Date();
-      this._sweepUpdated.emit(sweep);
     } catch (reason) {
       this._error = asPlatformError(reason, `sweeps/${this.id}`);
       throw this._error;
@@ -121,6 +152,12 @@ export class SweepModel {
     }
   }
 
+  private _setSweep(sweep: ISweepDetail): void {
+    this._sweep = sweep;
+    this._lastUpdated = new Date();
+    this._sweepUpdated.emit(sweep);
+  }
+
   private _emit(): void {
     if (!this._isDisposed) {
       this._changed.emit();
@@ -128,10 +165,12 @@ export class SweepModel {
   }
 
   private _api: ITrainingAPI;
+  private _cancelError: PlatformAPIError | null = null;
   private _changed = new Signal<this, void>(this);
   private _error: PlatformAPIError | null = null;
   private _forced = false;
   private _isActive = false;
+  private _isCancelling = false;
   private _isDisposed = false;
   private _isLoading = false;
   private _lastUpdated: Date | null = null;

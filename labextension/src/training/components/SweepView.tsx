@@ -3,7 +3,9 @@
  * the parameters against the metric in parallel coordinates, and every
  * trial in a table whose rows open the trial's run.
  */
+import { Dialog, showDialog } from '@jupyterlab/apputils';
 import { TranslationBundle } from '@jupyterlab/translation';
+import { stopIcon } from '@jupyterlab/ui-components';
 import * as React from 'react';
 
 import {
@@ -67,11 +69,35 @@ export function SweepView(props: ISweepViewProps): JSX.Element {
         <SweepStatusBadge status={sweep.status} trans={trans} />
         <span className="jp-DLPanel-spacer" />
         {model.isLoading && <Spinner label={trans.__('Refreshing')} />}
+        {sweep.status === 'running' && (
+          <button
+            type="button"
+            className="jp-DLPanel-button jp-mod-warn"
+            disabled={model.isCancelling}
+            onClick={() => void cancelSweep(model, sweep, trans)}
+            title={trans.__('Stop the sweep and its running trials')}
+            data-testid="dl-sweep-cancel"
+          >
+            <stopIcon.react tag="span" className="jp-DLPanel-buttonIcon" />
+            <span>
+              {model.isCancelling
+                ? trans.__('Cancelling…')
+                : trans.__('Cancel')}
+            </span>
+          </button>
+        )}
       </header>
       {model.error && (
         <ErrorBanner
           error={model.error}
           title={trans.__('Could not refresh the sweep.')}
+          trans={trans}
+        />
+      )}
+      {model.cancelError && (
+        <ErrorBanner
+          error={model.cancelError}
+          title={trans.__('Could not cancel the sweep.')}
           trans={trans}
         />
       )}
@@ -101,6 +127,30 @@ export function SweepView(props: ISweepViewProps): JSX.Element {
       <TrialsTable sweep={sweep} onOpenRun={openRun} trans={trans} />
     </div>
   );
+}
+
+/**
+ * Cancel after the user confirms.
+ */
+async function cancelSweep(
+  model: SweepModel,
+  sweep: ISweepDetail,
+  trans: TranslationBundle
+): Promise<void> {
+  const result = await showDialog({
+    title: trans.__('Cancel %1?', sweep.name),
+    body: trans.__(
+      'No new trials start, and the %1 running are stopped. Finished trials and their runs stay.',
+      sweep.counts.running ?? 0
+    ),
+    buttons: [
+      Dialog.cancelButton({ label: trans.__('Keep running') }),
+      Dialog.warnButton({ label: trans.__('Cancel sweep') })
+    ]
+  });
+  if (result.button.accept) {
+    await model.cancel();
+  }
 }
 
 function SweepFacts(props: {

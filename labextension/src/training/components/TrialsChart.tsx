@@ -1,8 +1,8 @@
 /**
  * A sweep's trials over time: each trial's value against its number,
  * complete ones filled, pruned ones hollow at the last value they reported,
- * failed ones along the bottom (they have no value), and the best value so
- * far as a step line.
+ * failed ones in a row below the others (they have no value), and the best
+ * value so far as a step line.
  */
 import { TranslationBundle } from '@jupyterlab/translation';
 import * as React from 'react';
@@ -152,8 +152,10 @@ function chartData(sweep: ISweepDetail): uPlot.AlignedData {
   const shown = values.filter((v): v is number => v !== null);
   const better = (a: number, b: number): boolean =>
     sweep.mode === 'min' ? a < b : a > b;
-  // Failed trials sit at the bottom edge of what is plotted.
-  const floor = shown.length > 0 ? Math.min(...shown) : 0;
+  // Failed trials sit in a row of their own below every value.
+  const lo = shown.length > 0 ? Math.min(...shown) : 0;
+  const hi = shown.length > 0 ? Math.max(...shown) : 0;
+  const floor = lo - ((hi - lo) * 0.1 || Math.abs(lo) * 0.1 || 1);
   const x: number[] = [];
   const complete: (number | null)[] = [];
   const pruned: (number | null)[] = [];
