@@ -23,6 +23,7 @@ export class ModelsModel {
   constructor(options: ModelsModel.IOptions) {
     this._api = options.api;
     this.catalog = new CatalogModel({ api: options.api });
+    this.catalog.changed.connect(this._followCatalog, this);
     this.deployments = new LiveList<IDeployment>({
       fetch: (cursor, limit) => this._api.listDeployments(null, cursor, limit),
       key: deployment => deployment.id,
@@ -205,6 +206,21 @@ export class ModelsModel {
     this._model?.dispose();
     this._deployment?.dispose();
     Signal.clearData(this);
+  }
+
+  /**
+   * The list is read again every few seconds: a model on show that changed
+   * elsewhere (a version published from a notebook) is read again too.
+   */
+  private _followCatalog(): void {
+    const shown = this._model;
+    if (shown === null || shown.model === null || shown.isLoading) {
+      return;
+    }
+    const listed = this.catalog.models.find(m => m.name === shown.name);
+    if (listed && listed.updated_at !== shown.model.updated_at) {
+      void shown.refresh();
+    }
   }
 
   private _deploymentChanged(deployment: IDeployment): void {

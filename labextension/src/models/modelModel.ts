@@ -105,13 +105,21 @@ export class ModelModel {
     return this._selected ?? this.versions.items[0]?.version ?? null;
   }
 
+  /**
+   * Show a version's details; one not listed yet (published since) has the
+   * model read again.
+   */
   select(version: number): void {
     if (version === this._selected) {
       return;
     }
     this._selected = version;
-    void this._loadUntilSelected();
     this._emit();
+    void this._loadUntilSelected().then(found => {
+      if (!found && !this._isLoading && !this._isDisposed) {
+        void this.refresh();
+      }
+    });
   }
 
   /**
@@ -261,19 +269,22 @@ export class ModelModel {
   }
 
   /**
-   * Load versions until the chosen one is there (or the list ends).
+   * Load versions until the chosen one is there (or the list ends); whether
+   * it is there.
    */
-  private async _loadUntilSelected(): Promise<void> {
+  private async _loadUntilSelected(): Promise<boolean> {
     const wanted = this._selected;
+    const found = (): boolean =>
+      wanted === null || this.versions.items.some(v => v.version === wanted);
     while (
-      wanted !== null &&
-      !this.versions.items.some(v => v.version === wanted) &&
+      !found() &&
       this.versions.hasMore &&
       !this.versions.error &&
       !this._isDisposed
     ) {
       await this.loadMoreVersions();
     }
+    return found();
   }
 
   private _makeVersions(): PagedList<IModelVersion> {

@@ -142,13 +142,21 @@ export function ModelView(props: IModelViewProps): JSX.Element {
                     onOpenDataset={props.onOpenDataset}
                     trans={trans}
                   />
-                ) : (
+                ) : model.isLoading || model.versions.hasMore ? (
                   <Loading
                     text={trans.__(
                       'Loading version %1…',
                       model.selectedNumber ?? ''
                     )}
                   />
+                ) : (
+                  <Empty testId="dl-no-version">
+                    {trans.__(
+                      '%1 has no version %2: it was deleted, or never published.',
+                      info.name,
+                      model.selectedNumber ?? ''
+                    )}
+                  </Empty>
                 )}
               </>
             )
