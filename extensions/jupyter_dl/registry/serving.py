@@ -161,11 +161,14 @@ class ServingMetrics:
 
 
 class _Pending:
-    __slots__ = ("arrays", "future", "rows")
+    __slots__ = ("arrays", "future", "rows", "shapes")
 
-    def __init__(self, arrays: Arrays, rows: int, future: asyncio.Future[Arrays]) -> None:
+    def __init__(self, arrays: Arrays, future: asyncio.Future[Arrays]) -> None:
         self.arrays = arrays
-        self.rows = rows
+        self.rows = int(next(iter(arrays.values())).shape[0])
+        # Only requests whose rows have the same shapes stack (a -1 beyond the batch
+        # dimension lets them differ, e.g. sequences of any length).
+        self.shapes = tuple((name, array.shape[1:]) for name, array in sorted(arrays.items()))
         self.future = future
 
 
@@ -204,18 +207,17 @@ class Batcher:
             self._arrived = asyncio.Event()
             self._task = loop.create_task(self._dispatch())
         assert self._arrived is not None
-        rows = int(next(iter(arrays.values())).shape[0])
-        pending = _Pending(arrays, rows, loop.create_future())
+        pending = _Pending(arrays, loop.create_future())
         self._queue.append(pending)
-        self._queued_rows += rows
+        self._queued_rows += pending.rows
         self._arrived.set()
         return await pending.future
 
     def close(self) -> None:
-        """Stop dispatching and let the worker thread go (after its current batch)."""
+        """Stop dispatching; the worker thread ends after the batch it may be predicting."""
         if self._task is not None:
             self._task.cancel()
-        self._executor.shutdown(wait=True)
+        self._executor.shutdown(wait=False, cancel_futures=True)
 
     async def _dispatch(self) -> None:
         assert self._arrived is not None
@@ -244,12 +246,18 @@ class Batcher:
                 return
 
     def _take(self) -> list[_Pending]:
-        batch = [self._queue.popleft()]
-        rows = batch[0].rows
-        while self._queue and rows + self._queue[0].rows <= self.max_batch_size:
-            pending = self._queue.popleft()
-            batch.append(pending)
-            rows += pending.rows
+        """The next batch: the oldest request and the next ones that stack with it."""
+        queue = self._queue
+        first = queue.popleft()
+        batch, rows, passed = [first], first.rows, []
+        while queue and rows + queue[0].rows <= self.max_batch_size:
+            pending = queue.popleft()
+            if pending.shapes == first.shapes:
+                batch.append(pending)
+                rows += pending.rows
+            else:
+                passed.append(pending)
+        queue.extendleft(reversed(passed))
         self._queued_rows -= rows
         return batch
 
@@ -258,13 +266,14 @@ class Batcher:
 
         loop = asyncio.get_running_loop()
         rows = sum(p.rows for p in batch)
-        if len(batch) == 1:
-            inputs = batch[0].arrays
-        else:
-            inputs = {
-                name: np.concatenate([p.arrays[name] for p in batch]) for name in batch[0].arrays
-            }
         try:
+            if len(batch) == 1:
+                inputs = batch[0].arrays
+            else:
+                inputs = {
+                    name: np.concatenate([p.arrays[name] for p in batch])
+                    for name in batch[0].arrays
+                }
             outputs = await loop.run_in_executor(self._executor, self._predict_rows, inputs, rows)
         except Exception as e:
             if len(batch) == 1:

@@ -52,9 +52,9 @@ class Doubler:
 
 
 @contextmanager
-def running(predict, **knobs):
+def running(predict, signature=SIGNATURE, **knobs):
     """A listening server for ``predict``; its base URL and the server."""
-    model = ServedModel("doubler", "3", SIGNATURE, predict)
+    model = ServedModel("doubler", "3", signature, predict)
     server = InferenceServer(model, "127.0.0.1", 0, **knobs)
     ready = threading.Event()
     thread = threading.Thread(
@@ -194,6 +194,32 @@ def test_batches_hold_at_most_max_batch_size_rows():
         assert model.batches == [1, 2, 1]
         assert infer(url, [4, 5, 6]).status_code == 200  # larger than a batch: predicted alone
         assert model.batches[-1] == 3
+
+
+def test_rows_of_different_shapes_are_batched_apart():
+    """A -1 beyond the batch dimension (sequences of any length) never mixes lengths."""
+    signature = Signature((TensorSpec("x", "FP32", (-1, -1)),), (TensorSpec("y", "FP32", (-1,)),))
+    lengths = []
+    release = threading.Event()
+
+    def total(inputs):
+        lengths.append(inputs["x"].shape)
+        assert release.wait(30)
+        return {"y": inputs["x"].sum(axis=1)}
+
+    def send(url, row):
+        data = {"inputs": [{"name": "x", "shape": [1, len(row)], "datatype": "FP32", "data": row}]}
+        return requests.post(url + "/v2/models/doubler/infer", json=data, timeout=30)
+
+    with running(total, signature) as (url, server), ThreadPoolExecutor(4) as pool:
+        first = pool.submit(send, url, [1])
+        wait_until(lambda: len(lengths) == 1)
+        rest = [pool.submit(send, url, row) for row in ([1, 2], [1, 2, 3], [3, 4])]
+        wait_until(lambda: server.inference.in_flight == 4)
+        release.set()
+        answers = [f.result().json()["outputs"][0]["data"] for f in [first, *rest]]
+    assert answers == [[1.0], [3.0], [6.0], [7.0]]
+    assert sorted(lengths) == [(1, 1), (1, 3), (2, 2)]  # the two rows of length 2 together
 
 
 def test_a_lone_request_is_answered_when_max_wait_passes():
