@@ -579,7 +579,7 @@ class InferenceServer:
         self._stop = asyncio.Event()
         sockets = bind_sockets(self.port, self.host)
         self.port = sockets[0].getsockname()[1]
-        server = HTTPServer(self.app, xheaders=True)
+        server = HTTPServer(self.app)
         server.add_sockets(sockets)
         try:
             if on_ready is not None:
