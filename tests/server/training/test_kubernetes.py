@@ -22,6 +22,7 @@ import pytest
 import yaml
 
 from jupyter_dl.errors import BadRequest
+from jupyter_dl.kube import options as kube_options
 from jupyter_dl.paths import JOBS_ENV
 from jupyter_dl.training import node
 from jupyter_dl.training.files import JobFiles
@@ -62,7 +63,7 @@ def no_cluster(request, monkeypatch, tmp_path):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.delenv("KUBERNETES_SERVICE_HOST", raising=False)
     monkeypatch.setenv("KUBECONFIG", str(tmp_path / "no-kubeconfig"))
-    monkeypatch.setattr(kubernetes, "NAMESPACE_FILE", tmp_path / "no-namespace-file")
+    monkeypatch.setattr(kube_options, "NAMESPACE_FILE", tmp_path / "no-namespace-file")
 
 
 def options(**more):
@@ -98,7 +99,7 @@ def pod_templates(objects):
 def assert_valid(objects):
     """Every object passes the checks the cluster would make, done offline."""
     schema_text = (
-        resources.files("jupyter_dl.training.launchers") / "schemas" / "pytorchjob.json"
+        resources.files("jupyter_dl.kube") / "schemas" / "pytorchjob.json"
     ).read_text()
     for obj in objects:
         if obj["kind"] == "PyTorchJob":

@@ -3,9 +3,9 @@
 A job becomes a Kubeflow ``PyTorchJob`` (``kind="pytorchjob"``, the default;
 the cluster needs the Kubeflow training operator) or an indexed ``Job`` with a
 headless Service (``kind="job"``; nothing beyond Kubernetes itself), built by
-``kubernetes_objects.py`` and checked offline by ``kubernetes_schema.py`` when
-the job is asked for, so a manifest the cluster would refuse is a 400 before
-anything starts.
+``kubernetes_objects.py`` and checked offline by ``kubernetes_schema.py`` (on
+``kube/validate.py``) when the job is asked for, so a manifest the cluster would
+refuse is a 400 before anything starts.
 
 ``start`` writes the objects to the job's ``manifests.yaml`` and spawns the
 job's detached supervisor (``detached.py``), as for a local job. Its ``run``
@@ -31,7 +31,6 @@ import contextlib
 import json
 import logging
 import os
-import re
 import signal
 import threading
 import time
@@ -41,6 +40,15 @@ from typing import TYPE_CHECKING, Any
 
 from ... import processes
 from ...errors import BadRequest
+from ...kube.client import ClusterNotConfigured, connect
+from ...kube.options import (
+    check_dns,
+    default_image,
+    default_namespace,
+    quantity,
+    string_map,
+    tolerations,
+)
 from ..files import CHECKPOINTS_ENV, JOB_DIR_ENV, JOB_ID_ENV, RUN_ID_ENV, JobFiles
 from ..outcome import Outcome, Stopped, describe_failure, exit_codes, failure
 from .detached import start_supervisor, stop_supervisor
@@ -79,12 +87,8 @@ OPTIONS = {
 #: Defaults for the options above, as a JSON object: a deployment (a hub profile)
 #: sets it on the user's server, e.g. the image, the volume and GPU tolerations.
 DEFAULTS_ENV = "JUPYTER_DL_KUBERNETES_OPTIONS"
-#: What KubeSpawner tells a user's server about its own image.
-IMAGE_ENV = ("JUPYTER_IMAGE", "JUPYTER_IMAGE_SPEC")
-NAMESPACE_FILE = Path("/var/run/secrets/kubernetes.io/serviceaccount/namespace")
 KINDS = ("pytorchjob", "job")
 CLEANUP = ("always", "on_success", "never")
-_TOLERATION_KEYS = {"key", "operator", "value", "effect", "tolerationSeconds"}
 #: Where the manifests of a job are written (what was submitted), in its folder.
 MANIFESTS_FILE = "manifests.yaml"
 #: The folder of a job that its ranks' tracking goes through (``tracking/folder.py``).
@@ -107,11 +111,6 @@ STUCK_AFTER = 120.0
 #: Seconds a cancelled job's pods get to go before the supervisor records the outcome.
 STOP_WAIT = 15.0
 _STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT, signal.SIGHUP)
-DNS_1123_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
-
-
-class ClusterNotConfigured(RuntimeError):
-    """Neither an in-cluster service account nor a kubeconfig to submit with."""
 
 
 class KubernetesLauncher:
@@ -247,16 +246,14 @@ class KubernetesLauncher:
 def check_options(options: Mapping[str, Any]) -> dict[str, Any]:
     """The options of a kubernetes job, completed with their defaults; a 400 naming the
     option at fault and what it takes."""
-    image = options.get("image") or next(
-        (os.environ[k] for k in IMAGE_ENV if os.environ.get(k)), ""
-    )
+    image = options.get("image") or default_image()
     if not isinstance(image, str) or not image.strip():
         raise BadRequest(
             "the kubernetes backend needs an image with jupyter-dl installed: pass"
             " options={'image': '<registry>/<image>:<tag>'} (this server has no $JUPYTER_IMAGE)"
         )
     namespace = options.get("namespace") or default_namespace()
-    _check_dns(namespace, "namespace", label=True)
+    check_dns(namespace, "namespace", label=True)
     kind = options.get("kind", "pytorchjob")
     if kind not in KINDS:
         raise BadRequest(f"kind must be one of {', '.join(map(repr, KINDS))}, not {kind!r}")
@@ -267,7 +264,7 @@ def check_options(options: Mapping[str, Any]) -> dict[str, Any]:
             " (ReadWriteMany) holding the jobs folder, which the pods mount to read the job"
             " and write its logs, result and checkpoints"
         )
-    _check_dns(volume, "volume")
+    check_dns(volume, "volume")
     mount_path = options.get("mount_path")
     if mount_path is not None and (
         not isinstance(mount_path, str) or not Path(mount_path).is_absolute()
@@ -281,7 +278,7 @@ def check_options(options: Mapping[str, Any]) -> dict[str, Any]:
         raise BadRequest(f"cleanup must be one of {', '.join(map(repr, CLEANUP))}, not {cleanup!r}")
     service_account = options.get("service_account")
     if service_account is not None:
-        _check_dns(service_account, "service_account")
+        check_dns(service_account, "service_account")
     return {
         "image": image.strip(),
         "namespace": namespace,
@@ -289,23 +286,14 @@ def check_options(options: Mapping[str, Any]) -> dict[str, Any]:
         "volume": volume,
         "mount_path": mount_path,
         "nnodes": nnodes,
-        "cpu": _quantity(options.get("cpu"), "cpu"),
-        "memory": _quantity(options.get("memory"), "memory"),
-        "node_selector": _string_map(options.get("node_selector"), "node_selector"),
-        "tolerations": _tolerations(options.get("tolerations")),
+        "cpu": quantity(options.get("cpu"), "cpu"),
+        "memory": quantity(options.get("memory"), "memory"),
+        "node_selector": string_map(options.get("node_selector"), "node_selector"),
+        "tolerations": tolerations(options.get("tolerations")),
         "service_account": service_account,
-        "env": _string_map(options.get("env"), "env"),
+        "env": string_map(options.get("env"), "env"),
         "cleanup": cleanup,
     }
-
-
-def default_namespace() -> str:
-    """This server's own namespace when it runs in a cluster, else ``default``."""
-    with contextlib.suppress(OSError):
-        found = NAMESPACE_FILE.read_text().strip()
-        if found:
-            return found
-    return os.environ.get("POD_NAMESPACE") or "default"
 
 
 def _deployment_defaults() -> dict[str, Any]:
@@ -321,70 +309,6 @@ def _deployment_defaults() -> dict[str, Any]:
             f"${DEFAULTS_ENV} must be a JSON object of kubernetes options ({', '.join(OPTIONS)})"
         )
     return defaults
-
-
-def _check_dns(value: Any, option: str, label: bool = False) -> None:
-    """A DNS-1123 name as Kubernetes names objects (a single label for a namespace)."""
-    parts = value.split(".") if isinstance(value, str) and not label else [value]
-    valid = isinstance(value, str) and len(value) <= (63 if label else 253)
-    if not valid or not all(isinstance(p, str) and DNS_1123_LABEL.match(p) for p in parts):
-        raise BadRequest(
-            f"{option} must be a Kubernetes name (lowercase letters, digits and '-'), not {value!r}"
-        )
-
-
-def _quantity(value: Any, option: str) -> str | None:
-    if value is None:
-        return None
-    from kubernetes.utils import parse_quantity
-
-    try:
-        valid = not isinstance(value, bool) and parse_quantity(value) > 0  # type: ignore[no-untyped-call]
-    except (ValueError, TypeError):
-        valid = False
-    if not valid:
-        example = "4 or '3500m'" if option == "cpu" else "'16Gi'"
-        raise BadRequest(
-            f"{option} must be a Kubernetes quantity above 0, e.g. {example}, not {value!r}"
-        )
-    return str(value)
-
-
-def _string_map(value: Any, option: str) -> dict[str, str]:
-    if value is None:
-        return {}
-    if not isinstance(value, Mapping) or not all(
-        isinstance(k, str) and isinstance(v, str) for k, v in value.items()
-    ):
-        raise BadRequest(f"{option} must map names to strings, not {value!r}")
-    return dict(value)
-
-
-def _tolerations(value: Any) -> list[dict[str, Any]]:
-    if value is None:
-        return []
-    if not isinstance(value, list) or not all(isinstance(t, Mapping) for t in value):
-        raise BadRequest(
-            "tolerations must be a list of tolerations, e.g. [{'key':"
-            " 'nvidia.com/gpu', 'operator': 'Exists', 'effect': 'NoSchedule'}]"
-        )
-    for toleration in value:
-        unknown = sorted(set(toleration) - _TOLERATION_KEYS)
-        if unknown:
-            raise BadRequest(
-                f"a toleration has no field {', '.join(map(repr, unknown))}; it takes"
-                f" {', '.join(sorted(_TOLERATION_KEYS))}"
-            )
-        if toleration.get("operator", "Equal") not in ("Equal", "Exists"):
-            raise BadRequest(
-                f"a toleration's operator is Equal or Exists, not {toleration['operator']!r}"
-            )
-        if toleration.get("effect", "") not in ("", "NoSchedule", "PreferNoSchedule", "NoExecute"):
-            raise BadRequest(
-                "a toleration's effect is NoSchedule, PreferNoSchedule or NoExecute, not"
-                f" {toleration['effect']!r}"
-            )
-    return [dict(t) for t in value]
 
 
 # ---------------------------------------------------------------- manifests
@@ -546,32 +470,6 @@ def preview(
 
 class SubmitFailed(RuntimeError):
     """The cluster refused one of the job's objects; says which, why and what to do."""
-
-
-def connect() -> ApiClient:
-    """A client of the cluster this server is configured for: its own service account
-    when it runs in a pod, else ``$KUBECONFIG`` (or ``~/.kube/config``)."""
-    from kubernetes import client, config
-
-    configuration = client.Configuration()
-    in_cluster = bool(os.environ.get("KUBERNETES_SERVICE_HOST"))
-    try:
-        if in_cluster:
-            config.load_incluster_config(client_configuration=configuration)  # type: ignore[no-untyped-call]
-        else:
-            config.load_kube_config(client_configuration=configuration)  # type: ignore[no-untyped-call]
-    except Exception as e:
-        where = (
-            "this server runs in a pod but cannot read its service account"
-            if in_cluster
-            else "this server runs outside a cluster and has no kubeconfig"
-        )
-        raise ClusterNotConfigured(
-            f"no Kubernetes cluster is configured: {where} ({str(e).strip()}). Run the server"
-            " in the cluster, with a service account allowed to create the job's objects and"
-            " to read pods and their logs, or point $KUBECONFIG at a kubeconfig"
-        ) from None
-    return client.ApiClient(configuration)
 
 
 class Cluster:

@@ -1,4 +1,4 @@
-"""Checking a job's Kubernetes objects offline, before anything is submitted.
+"""Checking a training job's Kubernetes objects offline (see ``kube/validate.py``).
 
 A manifest the API server would refuse should be a clear 400 when the job is
 asked for, not a failed job a minute later, and the check must work without a
@@ -14,85 +14,54 @@ replica has a container named ``pytorch`` with an image.
 
 from __future__ import annotations
 
-import json
-from functools import cache
-from importlib import resources
 from typing import Any
 
+from ...kube.validate import (
+    KUBERNETES_VERSION,
+    CustomKind,
+    ManifestError,
+)
+from ...kube.validate import check_manifests as check_objects
+from ...kube.validate import problems as object_problems
 from .kubernetes_objects import CONTAINER
 
-#: The Kubernetes release whose API the manifests are checked against: the
-#: objects use nothing newer, so any cluster from this release on accepts them.
-KUBERNETES_VERSION = "1.30"
+__all__ = ["KUBERNETES_VERSION", "PYTORCHJOB", "ManifestError", "check_manifests", "problems"]
 
 
-class ManifestError(ValueError):
-    """An object of a job that the cluster would refuse; says which and why."""
-
-
-def check_manifests(objects: list[dict[str, Any]]) -> None:
-    """Raise :class:`ManifestError` listing every problem of ``objects`` (none: fine)."""
-    found = [problem for obj in objects for problem in problems(obj)]
-    if found:
-        raise ManifestError("; ".join(found))
-
-
-def problems(obj: dict[str, Any]) -> list[str]:
-    """What is wrong with one object, each as ``<kind>/<name>: <field>: <message>``."""
-    where = f"{obj.get('kind', '?')}/{(obj.get('metadata') or {}).get('name', '?')}"
-    if obj.get("kind") != "PyTorchJob":
-        return [f"{where}: {p}" for p in _core_problems(obj)]
-    import jsonschema  # type: ignore[import-untyped]
-
-    validator = jsonschema.Draft202012Validator(_pytorchjob_schema())
-    found = [
-        f"{where}: {_path(e.absolute_path)}: {e.message}"
-        for e in sorted(validator.iter_errors(obj), key=lambda e: list(e.absolute_path))
-    ]
+def _templates(obj: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
+    """Each replica's pod template."""
     replicas = (obj.get("spec") or {}).get("pytorchReplicaSpecs") or {}
+    found = []
     for kind, replica in sorted(replicas.items()):
         template = (replica or {}).get("template") if isinstance(replica, dict) else None
-        if not isinstance(template, dict):
-            continue
-        prefix = f"{where}: spec.pytorchReplicaSpecs.{kind}.template"
-        wrapped = {
-            "apiVersion": "v1",
-            "kind": "PodTemplate",
-            "metadata": {"name": f"{kind.lower()}"},
-            "template": template,
-        }
-        found += [f"{prefix}{p.removeprefix('template')}" for p in _core_problems(wrapped)]
-        containers = (template.get("spec") or {}).get("containers") or []
-        named = [c for c in containers if isinstance(c, dict) and c.get("name") == CONTAINER]
-        if not named:
-            found.append(f"{prefix}.spec.containers: needs a container named {CONTAINER!r}")
-        elif not named[0].get("image"):
-            found.append(f"{prefix}.spec.containers: the {CONTAINER!r} container needs an image")
+        if isinstance(template, dict):
+            found.append((f"spec.pytorchReplicaSpecs.{kind}.template", template))
     return found
 
 
-def _core_problems(obj: dict[str, Any]) -> list[str]:
-    """Problems of a core Kubernetes object against the schemas of ``KUBERNETES_VERSION``."""
-    import kubernetes_validate.utils as kv  # type: ignore[import-untyped]
-
-    try:
-        kv.validate(obj, KUBERNETES_VERSION, strict=True)
-    except kv.ValidationError as e:
-        return [f"{_path(e.absolute_path)}: {e.message}"]
-    except kv.SchemaNotFoundError as e:
-        return [str(e.message)]
-    return []
-
-
-def _path(parts: Any) -> str:
-    path = ""
-    for part in parts:
-        path += f"[{part}]" if isinstance(part, int) else f".{part}"
-    return path.lstrip(".") or "(the object)"
+def _rules(obj: dict[str, Any]) -> list[str]:
+    """The operator webhook's rule: every replica runs a container named ``pytorch``
+    with an image."""
+    found = []
+    for path, template in _templates(obj):
+        containers = (template.get("spec") or {}).get("containers") or []
+        named = [c for c in containers if isinstance(c, dict) and c.get("name") == CONTAINER]
+        if not named:
+            found.append(f"{path}.spec.containers: needs a container named {CONTAINER!r}")
+        elif not named[0].get("image"):
+            found.append(f"{path}.spec.containers: the {CONTAINER!r} container needs an image")
+    return found
 
 
-@cache
-def _pytorchjob_schema() -> dict[str, Any]:
-    text = resources.files(__package__).joinpath("schemas", "pytorchjob.json").read_text()
-    schema: dict[str, Any] = json.loads(text)
-    return schema
+PYTORCHJOB = CustomKind("pytorchjob.json", _templates, _rules)
+CUSTOM = {"PyTorchJob": PYTORCHJOB}
+
+
+def check_manifests(objects: list[dict[str, Any]]) -> None:
+    """Raise :class:`ManifestError` listing every problem of a job's ``objects``."""
+    check_objects(objects, CUSTOM)
+
+
+def problems(obj: dict[str, Any]) -> list[str]:
+    """What is wrong with one object of a job, each as ``<kind>/<name>: <field>: <message>``."""
+    return object_problems(obj, CUSTOM)
