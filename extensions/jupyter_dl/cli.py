@@ -9,7 +9,7 @@ from collections.abc import Sequence
 
 from . import __version__
 
-REGISTRY_COMMANDS = {"serve", "deployments", "stop", "models"}
+REGISTRY_COMMANDS = {"serve", "deployments", "stop", "models", "kserve"}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -39,6 +39,24 @@ def add_commands(commands: Any) -> None:
         "--package", type=Path, default=None, help="serve this package folder, without a store"
     )
     serve.add_argument("--name", default=None, help="with --package: the model's name")
+    serve.add_argument(
+        "--model-version", default="1", help="with --package: the version it is of its model"
+    )
+    kserve = commands.add_parser(
+        "kserve", help="print (or --apply) a KServe InferenceService of a model version"
+    )
+    kserve.add_argument("model", help="NAME, NAME@ALIAS or NAME:VERSION")
+    kserve.add_argument(
+        "--image", default=None, help="the predictor's image (jupyter-dl installed)"
+    )
+    kserve.add_argument("--namespace", default=None, help="where it goes")
+    kserve.add_argument("--storage-uri", default=None, help="where the cluster reads the models")
+    kserve.add_argument("--gpus", type=int, default=0, help="GPUs per replica")
+    kserve.add_argument("--cpu", default=None, help="CPU per replica, e.g. 2")
+    kserve.add_argument("--memory", default=None, help="memory per replica, e.g. 4Gi")
+    kserve.add_argument("--min-replicas", type=int, default=1, help="replicas kept running")
+    kserve.add_argument("--max-replicas", type=int, default=None, help="most replicas")
+    kserve.add_argument("--apply", action="store_true", help="submit it to the configured cluster")
     listing = commands.add_parser("deployments", help="list deployments")
     listing.add_argument("--all", action="store_true", help="also the stopped and failed ones")
     stop = commands.add_parser("stop", help="stop a deployment")
@@ -49,6 +67,8 @@ def add_commands(commands: Any) -> None:
 
 def run_command(args: argparse.Namespace) -> int:
     """Run a registry subcommand; errors are one line on stderr and exit status 1."""
+    from ..kube.client import ClusterNotConfigured
+
     try:
         if args.command == "serve":
             return _serve(args)
@@ -56,11 +76,13 @@ def run_command(args: argparse.Namespace) -> int:
             return _deployments(show_all=args.all)
         if args.command == "stop":
             return _stop(args.deployment)
+        if args.command == "kserve":
+            return _kserve(args)
         return _models(args.query)
     except PlatformError as e:
         print(f"jupyter dl {args.command}: {e.message}", file=sys.stderr)
         return 1
-    except ValueError as e:
+    except (ValueError, ClusterNotConfigured) as e:
         print(f"jupyter dl {args.command}: {e}", file=sys.stderr)
         return 1
 
@@ -74,7 +96,9 @@ def _serve(args: argparse.Namespace) -> int:
         "device": args.device,
     }
     if args.package is not None:
-        return _serve_package(args.package, args.name or args.model, settings)
+        return _serve_package(
+            args.package, args.name or args.model, str(args.model_version), settings
+        )
     if not args.model:
         raise ValueError("name a model: jupyter dl serve NAME[@ALIAS|:VERSION] (or --package DIR)")
     from ..api import deployment_service
@@ -93,14 +117,14 @@ def _serve(args: argparse.Namespace) -> int:
     return run(service, deployment["id"])
 
 
-def _serve_package(root: Path, name: str | None, settings: dict[str, Any]) -> int:
+def _serve_package(root: Path, name: str | None, version: str, settings: dict[str, Any]) -> int:
     from .package import open_package, predictor
     from .serving import ServedModel, serve
 
     package = open_package(root)
     model = ServedModel(
         name or root.name,
-        "1",
+        version,
         package.signature,
         predictor(root, package.program_format, package.signature, settings["device"]),
     )
@@ -111,6 +135,37 @@ def _serve_package(root: Path, name: str | None, settings: dict[str, Any]) -> in
         max_batch_size=settings["max_batch_size"],
         max_wait_ms=settings["max_wait_ms"],
     )
+    return 0
+
+
+def _kserve(args: argparse.Namespace) -> int:
+    from ..api import registry_service
+    from .kserve import apply, inference_service, to_yaml
+
+    registry = registry_service()
+    found = registry.resolve(args.model)
+    options = {
+        "image": args.image,
+        "namespace": args.namespace,
+        "storage_uri": args.storage_uri,
+        "gpus": args.gpus,
+        "cpu": args.cpu,
+        "memory": args.memory,
+        "min_replicas": args.min_replicas,
+        "max_replicas": args.max_replicas,
+    }
+    manifest = inference_service(
+        registry,
+        found["model"],
+        found["version"],
+        {k: v for k, v in options.items() if v is not None},
+    )
+    if args.apply:
+        created = apply(manifest)
+        meta = created["metadata"]
+        print(f"inferenceservice {meta['namespace']}/{meta['name']} submitted")
+    else:
+        print(to_yaml(manifest), end="")
     return 0
 
 

@@ -124,6 +124,30 @@ class ExampleHandler(RegistryHandler):
         self.finish(await self.call(self.registry.example_request, name, version))
 
 
+class InferenceServiceHandler(RegistryHandler):
+    @web.authenticated
+    async def post(self, name: str, version: str) -> None:
+        """A version's KServe ``InferenceService``, checked offline; submitted to the
+        configured cluster when ``apply`` is true."""
+        from ..kube.client import ClusterNotConfigured
+        from .kserve import apply, inference_service, to_yaml
+
+        body = self.get_json_body() or {}
+        if not isinstance(body, dict):
+            raise BadRequest('send {"image": "...", "gpus": 1, ...} (and "apply": true to submit)')
+        submit = body.pop("apply", False)
+        if not isinstance(submit, bool):
+            raise BadRequest("apply must be true or false")
+        manifest = await self.call(inference_service, self.registry, name, version, body)
+        applied = None
+        if submit:
+            try:
+                applied = await self.call(apply, manifest)
+            except ClusterNotConfigured as e:
+                raise Conflict(str(e)) from None
+        self.finish({"manifest": manifest, "yaml": to_yaml(manifest), "applied": applied})
+
+
 class AliasHandler(RegistryHandler):
     @web.authenticated
     async def put(self, name: str, alias: str) -> None:
@@ -254,6 +278,7 @@ default_handlers = [
     (api_path("models", NAME, "versions"), VersionsHandler),
     (api_path("models", NAME, "versions", VERSION), VersionHandler),
     (api_path("models", NAME, "versions", VERSION, "example"), ExampleHandler),
+    (api_path("models", NAME, "versions", VERSION, "inferenceservice"), InferenceServiceHandler),
     (api_path("models", NAME, "aliases", ALIAS), AliasHandler),
     (api_path("models", NAME, "history"), HistoryHandler),
     (api_path("runs", RUN_ID, "models"), RunModelsHandler),

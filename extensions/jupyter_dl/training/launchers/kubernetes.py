@@ -49,6 +49,7 @@ from ...kube.options import (
     string_map,
     tolerations,
 )
+from ...kube.render import to_yaml
 from ..files import CHECKPOINTS_ENV, JOB_DIR_ENV, JOB_ID_ENV, RUN_ID_ENV, JobFiles
 from ..outcome import Outcome, Stopped, describe_failure, exit_codes, failure
 from .detached import start_supervisor, stop_supervisor
@@ -396,23 +397,6 @@ def plan_manifests(plan: Plan, jobs_dir: Path, job_id: str = PREVIEW_ID) -> list
     }
     pods = training_pods(spec, Path(jobs_dir) / job_id, list(request.pythonpath), run_as())
     return manifests(pods, plan.options["kind"])
-
-
-def to_yaml(objects: list[dict[str, Any]]) -> str:
-    """Objects as one YAML document each, fields in the order Kubernetes shows them."""
-    import yaml
-
-    class Dumper(yaml.SafeDumper):  # type: ignore[misc]
-        def ignore_aliases(self, data: Any) -> bool:
-            return True
-
-    def sequence(dumper: yaml.SafeDumper, data: list[Any]) -> Any:
-        numbers = bool(data) and all(type(x) in (int, float) for x in data)
-        return dumper.represent_sequence("tag:yaml.org,2002:seq", data, flow_style=numbers)
-
-    Dumper.add_representer(list, sequence)
-    text: str = yaml.dump_all(objects, Dumper=Dumper, sort_keys=False, width=100)
-    return text
 
 
 def run_as() -> tuple[int, int] | None:
