@@ -15,6 +15,7 @@ import { datasetSnippet, ISnippetTarget } from '../snippet';
 import { IDatasetVersion } from '../tokens';
 import { DiffView } from './DiffView';
 import { ErrorBanner, Loading } from '../../shared/feedback';
+import { TabList, tabPanelProps } from '../../shared/tabs';
 import { FileBrowser } from './FileBrowser';
 import { HistoryTable } from './HistoryTable';
 import { LineageList } from './LineageList';
@@ -68,25 +69,6 @@ export function DatasetView(props: IDatasetViewProps): JSX.Element {
   ];
   const tab = model.tab;
 
-  const onTabKey = (event: React.KeyboardEvent, index: number): void => {
-    let next = index;
-    if (event.key === 'ArrowRight') {
-      next = (index + 1) % tabs.length;
-    } else if (event.key === 'ArrowLeft') {
-      next = (index - 1 + tabs.length) % tabs.length;
-    } else if (event.key === 'Home') {
-      next = 0;
-    } else if (event.key === 'End') {
-      next = tabs.length - 1;
-    } else {
-      return;
-    }
-    event.preventDefault();
-    model.setTab(tabs[next].id);
-    const list = (event.currentTarget as HTMLElement).parentElement;
-    (list?.children[next] as HTMLElement | undefined)?.focus();
-  };
-
   return (
     <div
       className="jp-DLDatasets-dataset"
@@ -104,36 +86,17 @@ export function DatasetView(props: IDatasetViewProps): JSX.Element {
       )}
       {versions === 0 && model.versions.isLoaded ? null : (
         <>
-          <div
-            className="jp-DLDatasets-tabs"
-            role="tablist"
-            aria-label={trans.__('Dataset views')}
-          >
-            {tabs.map((t, index) => (
-              <button
-                key={t.id}
-                type="button"
-                role="tab"
-                id={`jp-DLDatasets-tab-${t.id}`}
-                aria-selected={tab === t.id}
-                aria-controls={`jp-DLDatasets-tabpanel-${t.id}`}
-                tabIndex={tab === t.id ? 0 : -1}
-                className={
-                  'jp-DLDatasets-tab' + (tab === t.id ? ' jp-mod-current' : '')
-                }
-                onClick={() => model.setTab(t.id)}
-                onKeyDown={event => onTabKey(event, index)}
-                data-testid={`dl-dataset-tab-${t.id}`}
-              >
-                {t.label}
-              </button>
-            ))}
-          </div>
+          <TabList
+            tabs={tabs}
+            current={tab}
+            onChange={id => model.setTab(id)}
+            label={trans.__('Dataset views')}
+            idPrefix="jp-DLDatasets-dataset"
+            testIdPrefix="dl-dataset-tab-"
+          />
           <div
             className={`jp-DLDatasets-tabPanel jp-mod-${tab}`}
-            role="tabpanel"
-            id={`jp-DLDatasets-tabpanel-${tab}`}
-            aria-labelledby={`jp-DLDatasets-tab-${tab}`}
+            {...tabPanelProps('jp-DLDatasets-dataset', tab)}
           >
             <TabContent {...props} />
           </div>

@@ -24,6 +24,7 @@ import { RunModel } from '../runModel';
 import { IRunDetail } from '../tokens';
 import { KeyValueTable, MetricsTable, SystemInfo } from './Details';
 import { Empty, ErrorBanner, Loading, Spinner } from '../../shared/feedback';
+import { TabList, tabPanelProps } from '../../shared/tabs';
 import { RunCharts } from './RunCharts';
 import { StatusBadge } from './StatusBadge';
 
@@ -72,25 +73,6 @@ export function RunView(props: IRunViewProps): JSX.Element {
     }
   ];
 
-  const onTabKey = (event: React.KeyboardEvent, index: number): void => {
-    let next = index;
-    if (event.key === 'ArrowRight') {
-      next = (index + 1) % tabs.length;
-    } else if (event.key === 'ArrowLeft') {
-      next = (index - 1 + tabs.length) % tabs.length;
-    } else if (event.key === 'Home') {
-      next = 0;
-    } else if (event.key === 'End') {
-      next = tabs.length - 1;
-    } else {
-      return;
-    }
-    event.preventDefault();
-    setTab(tabs[next].id);
-    const list = (event.currentTarget as HTMLElement).parentElement;
-    (list?.children[next] as HTMLElement | undefined)?.focus();
-  };
-
   return (
     <div
       className="jp-DLExperiments-runView"
@@ -117,36 +99,17 @@ export function RunView(props: IRunViewProps): JSX.Element {
           trans={trans}
         />
       )}
-      <div
-        className="jp-DLExperiments-tabs"
-        role="tablist"
-        aria-label={trans.__('Run details')}
-      >
-        {tabs.map((t, index) => (
-          <button
-            key={t.id}
-            type="button"
-            role="tab"
-            id={`jp-DLExperiments-tab-${t.id}`}
-            aria-selected={tab === t.id}
-            aria-controls={`jp-DLExperiments-tabpanel-${t.id}`}
-            tabIndex={tab === t.id ? 0 : -1}
-            className={
-              'jp-DLExperiments-tab' + (tab === t.id ? ' jp-mod-current' : '')
-            }
-            onClick={() => setTab(t.id)}
-            onKeyDown={event => onTabKey(event, index)}
-            data-testid={`dl-run-tab-${t.id}`}
-          >
-            {t.label}
-          </button>
-        ))}
-      </div>
+      <TabList
+        tabs={tabs}
+        current={tab}
+        onChange={setTab}
+        label={trans.__('Run details')}
+        idPrefix="jp-DLExperiments-run"
+        testIdPrefix="dl-run-tab-"
+      />
       <div
         className="jp-DLExperiments-tabPanel"
-        role="tabpanel"
-        id={`jp-DLExperiments-tabpanel-${tab}`}
-        aria-labelledby={`jp-DLExperiments-tab-${tab}`}
+        {...tabPanelProps('jp-DLExperiments-run', tab)}
       >
         {tab === 'charts' && <RunCharts model={model} trans={trans} />}
         {tab === 'summary' && (
