@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 
 import pytest
 
@@ -175,8 +175,8 @@ def test_budget_warns_near_the_limit_and_is_exhausted_at_it() -> None:
 
 
 def test_gpu_seconds_count_only_the_part_inside_the_window() -> None:
-    t0 = datetime(2026, 11, 1, tzinfo=timezone.utc)
-    hour = timedelta(hours=1)
+    t0 = datetime(2026, 11, 1, tzinfo=timezone.utc).timestamp()
+    hour = 3600.0
     sessions = [
         (t0 - 2 * hour, t0 + hour, 2),  # starts before the window: 1 h x 2 GPUs inside
         (t0 + 2 * hour, None, 1),  # still running: counted up to the window's end

@@ -23,7 +23,6 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
 from typing import Any
 
 #: No limit: stored and shown as ``"unlimited"``.
@@ -34,6 +33,8 @@ ALL_PROFILES: frozenset[str] = frozenset({"*"})
 
 #: The rolling period of a GPU-hour budget when none is given.
 DEFAULT_PERIOD_DAYS = 7.0
+
+DAY = 86400.0
 
 LIMIT_FIELDS = ("max_gpus", "gpu_hours", "period_days", "max_servers", "allowed_profiles")
 
@@ -465,22 +466,22 @@ def budget(gpu_seconds: float, limits: EffectiveLimits, warn_fraction: float) ->
     return Budget(state, used, limits.gpu_hours, limits.period_days, limits.source("gpu_hours"))
 
 
-def window_start(now: datetime, period_days: float) -> datetime:
-    """The start of a rolling period of ``period_days`` ending ``now``."""
-    return now - timedelta(days=period_days)
+def window_start(now: float, period_days: float) -> float:
+    """The start of a rolling period of ``period_days`` ending ``now`` (epoch seconds)."""
+    return now - period_days * DAY
 
 
 def gpu_seconds(
-    sessions: Iterable[tuple[datetime, datetime | None, int]],
-    since: datetime,
-    until: datetime,
+    sessions: Iterable[tuple[float, float | None, int]],
+    since: float,
+    until: float,
 ) -> float:
-    """GPU-seconds of ``sessions`` (start, end or None while running, GPUs) within
-    [``since``, ``until``]: each session counts the part of it inside the window."""
+    """GPU-seconds of ``sessions`` (start, end or None while running, GPUs; epoch
+    seconds) within [``since``, ``until``]: each counts its part inside the window."""
     total = 0.0
     for started, ended, gpus in sessions:
         start = max(started, since)
-        end = min(ended or until, until)
+        end = min(until if ended is None else ended, until)
         if end > start:
-            total += gpus * (end - start).total_seconds()
+            total += gpus * (end - start)
     return total
