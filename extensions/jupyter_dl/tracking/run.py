@@ -272,22 +272,7 @@ class DisabledRun(Run):
         return {}
 
     def log_model(self, model: Any, example_input: Any, name: str = "model") -> dict[str, Any]:
-        """Keep a model with the run, packaged the way the registry stores it (exported
-        program, weights, signature, example; verified to reproduce the example), as the
-        artifact folder ``models/<name>``. Publish it later from the Experiments panel or
-        with ``dl.publish``; returns what was stored."""
-        import tempfile
-
-        from ..registry.package import PackageError, build
-
-        if not isinstance(name, str) or not name or "/" in name:
-            raise ValueError(f"name must be a folder name such as 'model', not {name!r}")
-        with tempfile.TemporaryDirectory(prefix="jupyter-dl-model-") as tmp:
-            try:
-                build(model, example_input, Path(tmp) / name)
-            except PackageError as e:
-                raise ValueError(str(e)) from None
-            return self.log_artifact(Path(tmp) / name, f"{MODELS_FOLDER}/{name}")
+        return {}
 
     def flush(self, timeout: float = 30.0) -> bool:
         return True
