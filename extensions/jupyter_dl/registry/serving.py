@@ -117,7 +117,9 @@ class ServingMetrics:
             buckets=LATENCY_BUCKETS,
             registry=self.registry,
         ).labels(*values)
-        batch_buckets = sorted({2**i for i in range(max_batch_size.bit_length() + 1)} | {1})
+        batch_buckets = sorted(
+            {2**i for i in range(max_batch_size.bit_length())} | {max_batch_size}
+        )
         self._batch_size = Histogram(
             "dl_serving_batch_size",
             "Rows in each call of the model's predict (micro-batches).",
