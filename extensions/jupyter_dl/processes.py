@@ -14,10 +14,41 @@ import os
 import signal
 import sys
 from collections.abc import Iterable
+from pathlib import Path
 from typing import Any
 
 #: Seconds a process may take to exit after SIGTERM before it gets SIGKILL.
 DEFAULT_GRACE = 10.0
+
+
+def spawn_detached(
+    argv: list[str], log: Path, cwd: Path | None = None, env: dict[str, str] | None = None
+) -> tuple[int, float]:
+    """Start ``argv`` in a session of its own, its output appended to ``log``; its pid
+    and start time.
+
+    What a job's supervisor and a deployment's server are: neither a kernel restart
+    nor the server's shutdown reaches them. A thread collects the exit status
+    whenever the process ends, so it never lingers as a zombie; nothing waits for it.
+    """
+    import subprocess
+    import threading
+
+    log.parent.mkdir(parents=True, exist_ok=True)
+    with log.open("ab") as out:
+        proc = subprocess.Popen(
+            argv,
+            cwd=cwd,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+            close_fds=True,
+        )
+    threading.Thread(target=proc.wait, name=f"detached-{proc.pid}", daemon=True).start()
+    started = create_time(proc.pid)
+    return proc.pid, started if started is not None else 0.0
 
 
 def process_alive(pid: int, since: float) -> bool:

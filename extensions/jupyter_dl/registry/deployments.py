@@ -17,9 +17,7 @@ import json
 import os
 import secrets
 import socket
-import subprocess
 import sys
-import threading
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -316,20 +314,11 @@ def check_settings(settings: dict[str, Any]) -> dict[str, Any]:
 
 def spawn(deployment_id: str, log_file: Path) -> tuple[int, float]:
     """Start the server process of a deployment, detached; its pid and start time."""
-    log_file.parent.mkdir(parents=True, exist_ok=True)
-    with log_file.open("ab") as log:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", DEPLOY_MODULE, deployment_id],
-            env={**os.environ, "PYTHONUNBUFFERED": "1"},
-            stdin=subprocess.DEVNULL,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-            close_fds=True,
-        )
-    threading.Thread(target=proc.wait, name=f"deployment-{deployment_id}", daemon=True).start()
-    started = processes.create_time(proc.pid)
-    return proc.pid, started if started is not None else 0.0
+    return processes.spawn_detached(
+        [sys.executable, "-m", DEPLOY_MODULE, deployment_id],
+        log_file,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
 
 
 def read_ready(path: Path) -> dict[str, Any] | None:

@@ -9,9 +9,7 @@ server's shutdown reaches it, and writes to the job's ``supervisor.log``.
 from __future__ import annotations
 
 import contextlib
-import subprocess
 import sys
-import threading
 from pathlib import Path
 from typing import Any
 
@@ -23,22 +21,12 @@ SUPERVISOR_MODULE = "jupyter_dl.training.supervise"
 
 def start_supervisor(files: JobFiles, workdir: Path, env: dict[str, str]) -> tuple[int, float]:
     """Start the job's supervisor in ``workdir`` with ``env``; its pid and start time."""
-    with files.supervisor_log.open("ab") as log:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", SUPERVISOR_MODULE, str(files.root)],
-            cwd=workdir,
-            env=env,
-            stdin=subprocess.DEVNULL,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-            close_fds=True,
-        )
-    # Collect its exit status whenever it ends, so it never lingers as a zombie
-    # of this process; nothing here waits for the job.
-    threading.Thread(target=proc.wait, name=f"job-{files.root.name}", daemon=True).start()
-    started = processes.create_time(proc.pid)
-    return proc.pid, started if started is not None else 0.0
+    return processes.spawn_detached(
+        [sys.executable, "-m", SUPERVISOR_MODULE, str(files.root)],
+        files.supervisor_log,
+        cwd=workdir,
+        env=env,
+    )
 
 
 def stop_supervisor(job: dict[str, Any], grace: float) -> list[Any]:
