@@ -632,12 +632,15 @@ def serve(
     max_wait_ms: float = 0.0,
     drain_timeout_s: float = 30.0,
     ready_file: str | Path | None = None,
+    on_ready: Callable[[str], None] | None = None,
 ) -> None:
     """Serve ``model`` until SIGTERM or SIGINT, then finish in-flight requests and return.
 
-    Once listening, prints ``serving NAME vVERSION at http://HOST:PORT`` on stdout and,
-    if ``ready_file`` is given, writes ``{"url", "pid", "model", "version"}`` there as
-    JSON (atomically, so a reader never sees half of it). ``port=0`` picks a free port.
+    Once listening, calls ``on_ready(url)`` (e.g. to record a deployment running
+    before anyone is told), writes ``{"url", "pid", "model", "version"}`` to
+    ``ready_file`` as JSON if given (atomically, so a reader never sees half of it),
+    then prints ``serving NAME vVERSION at http://HOST:PORT`` on stdout. ``port=0``
+    picks a free port.
     """
     server = InferenceServer(
         model,
@@ -653,6 +656,8 @@ def serve(
             loop = asyncio.get_running_loop()
             for signum in (signal.SIGTERM, signal.SIGINT):
                 loop.add_signal_handler(signum, server.stop)
+        if on_ready is not None:
+            on_ready(server.url)
         if ready_file is not None:
             _write_ready_file(Path(ready_file), server)
         print(f"serving {model.name} v{model.version} at {server.url}", flush=True)

@@ -349,7 +349,7 @@ from jupyter_dl.registry.signature import Signature, TensorSpec
 
 signature = Signature((TensorSpec("x", "FP32", (-1, 4)),), (TensorSpec("y", "FP32", (-1, 4)),))
 model = ServedModel("doubler", "3", signature, lambda inputs: {"y": inputs["x"] * 2})
-serve(model, "127.0.0.1", 0, ready_file=sys.argv[1])
+serve(model, "127.0.0.1", 0, ready_file=sys.argv[1], on_ready=lambda url: print("ready", url))
 """
 
 
@@ -362,9 +362,11 @@ def test_serve_announces_where_it_listens_and_drains_on_sigterm(tmp_path):
         text=True,
     )
     try:
+        called = process.stdout.readline().strip()  # on_ready comes first
         line = process.stdout.readline().strip()
         assert line.startswith("serving doubler v3 at http://127.0.0.1:"), line
         url = line.rsplit(" ", 1)[1]
+        assert called == f"ready {url}"
         ready = json.loads(ready_file.read_text())
         assert ready == {"url": url, "pid": process.pid, "model": "doubler", "version": "3"}
         assert infer(url, [1]).json()["outputs"][0]["data"] == [8.0, 10.0, 12.0, 14.0]
