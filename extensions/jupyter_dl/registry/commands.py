@@ -118,8 +118,9 @@ def _serve(args: argparse.Namespace) -> int:
 
 
 def _serve_package(root: Path, name: str | None, version: str, settings: dict[str, Any]) -> int:
+    from .deploy import serve_with
     from .package import open_package, predictor
-    from .serving import ServedModel, serve
+    from .serving import ServedModel
 
     package = open_package(root)
     model = ServedModel(
@@ -128,13 +129,7 @@ def _serve_package(root: Path, name: str | None, version: str, settings: dict[st
         package.signature,
         predictor(root, package.program_format, package.signature, settings["device"]),
     )
-    serve(
-        model,
-        settings["host"],
-        settings["port"],
-        max_batch_size=settings["max_batch_size"],
-        max_wait_ms=settings["max_wait_ms"],
-    )
+    serve_with(model, settings)
     return 0
 
 

@@ -36,8 +36,6 @@ def main(argv: list[str] | None = None) -> int:
 
 def run(service: DeploymentService, deployment_id: str) -> int:
     """Serve a recorded deployment in this process until stopped; the exit status."""
-    from .serving import serve
-
     deployment = service.claim(deployment_id, os.getpid())
     settings = deployment["settings"]
     ready_file = service.ready_file(deployment_id)
@@ -54,14 +52,7 @@ def run(service: DeploymentService, deployment_id: str) -> int:
     )
     watcher.start()
     try:
-        serve(
-            model,
-            settings["host"],
-            settings["port"],
-            max_batch_size=settings["max_batch_size"],
-            max_wait_ms=settings["max_wait_ms"],
-            ready_file=ready_file,
-        )
+        serve_with(model, settings, ready_file)
     except OSError as e:
         reason = f"cannot listen on {settings['host']}:{settings['port']}: {e.strerror or e}"
         print(reason, file=sys.stderr, flush=True)
@@ -79,6 +70,20 @@ def run(service: DeploymentService, deployment_id: str) -> int:
         ready_file.unlink(missing_ok=True)
     service.finish(deployment_id, "stopped")
     return 0
+
+
+def serve_with(model: Any, settings: dict[str, Any], ready_file: Any = None) -> None:
+    """Serve ``model`` with a deployment's settings (host, port, batching) until stopped."""
+    from .serving import serve
+
+    serve(
+        model,
+        settings["host"],
+        settings["port"],
+        max_batch_size=settings["max_batch_size"],
+        max_wait_ms=settings["max_wait_ms"],
+        ready_file=ready_file,
+    )
 
 
 def served_model(service: DeploymentService, deployment: dict[str, Any]) -> Any:

@@ -63,6 +63,7 @@ def test_a_foreground_server_is_recorded_and_stops_on_ctrl_c(published):
         url = re.search(r"at (\S+)", line).group(1)
         assert ready(url)
         (live,) = api.deployment_service().list(status="live").items
+        live = api.deployment_service().wait_ready(live["id"], timeout=10)
         assert (live["status"], live["url"], live["pid"]) == ("running", url, server.pid)
         server.send_signal(signal.SIGINT)
         assert server.wait(30) == 0
