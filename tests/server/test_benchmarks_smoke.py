@@ -63,7 +63,7 @@ def test_training_benchmark_quick(tmp_path):
     for line in ("== runs ==", "== results ==", "torchrun", "dl.train(script)", "dl.train(fn)"):
         assert line in out, out
     for line in (
-        "== sweeps: 4 trials of about 0.05 s, dl.sweep(parallel=1) vs direct calls ==",
+        "== sweeps: 4 trials of about 0.05 s, dl.sweep(parallel=1) vs direct calls",
         "== sweeps: ASHA vs random search, 12 trials of up to 81 epochs",
         "sweep overhead (tpe)",
         "epochs saved, ASHA",

@@ -104,6 +104,8 @@ class ActiveTrial:
         trial = self.optuna_trial()
         trial.report(value, step)
         self.last = value
+        if self.pruner is None or type(self.pruner).__name__ == "NopPruner":
+            return False  # asking would read the study again, for a known answer
         return bool(trial.should_prune())
 
     def optuna_trial(self) -> Trial:
