@@ -22,6 +22,15 @@ from traitlets.config import Config, Configurable
 
 from .auth import MIN_PASSWORD_LENGTH, DemoAuthenticator
 from .profiles import ProfileError, ServerProfiles
+from .quotas.settings import (
+    ADMIN_ROLE,
+    ADMIN_SCOPE,
+    DB_URL_ENV,
+    SERVICE_NAME,
+    SETTINGS_ENV,
+    Quotas,
+)
+from .quotas.store import QuotaStoreError, open_store
 from .spawner import EmbeddedSpawner
 from .state import default_state_dir, ensure_state_dir, read_or_create_secret
 
@@ -130,6 +139,16 @@ class EmbeddedHub(Configurable):
     def _default_hub_api_port(self) -> int:
         return self.port + 2
 
+    quotas_port = Integer(
+        help=f"""Loopback port of the quota service ('{SERVICE_NAME}'), reached through the
+        proxy at /services/{SERVICE_NAME}/. Defaults to port + 3: fixed, so that servers
+        left running by a hub that crashed still find it.""",
+    ).tag(config=True)
+
+    @default("quotas_port")
+    def _default_quotas_port(self) -> int:
+        return self.port + 3
+
     demo_user = Unicode(
         "demo",
         help="The user who logs in with the demo password, as an admin.",
@@ -230,6 +249,7 @@ class EmbeddedHub(Configurable):
         self._apply_spawner(c, state)
         if self.admin_api_token:
             self._apply_admin_token(c)
+        self._apply_quotas(c, state)
 
     def _apply_proxy(self, c: Config, state: Path) -> None:
         c.ConfigurableHTTPProxy.command = self.proxy_command
@@ -255,10 +275,73 @@ class EmbeddedHub(Configurable):
     def _apply_spawner(self, c: Config, state: Path) -> None:
         c.JupyterHub.spawner_class = EmbeddedSpawner
         c.EmbeddedSpawner.home_dir_template = str(state / "users" / "{username}")
+        # Several servers per user (a CPU one beside a GPU one); how many at once is
+        # the quotas' max_servers.
+        c.JupyterHub.allow_named_servers = True
 
     def _apply_admin_token(self, c: Config) -> None:
         c.JupyterHub.services.append({"name": ADMIN_SERVICE, "api_token": self.admin_api_token})
         c.JupyterHub.load_roles.append({"name": "admin", "services": [ADMIN_SERVICE]})
+
+    def _apply_quotas(self, c: Config, state: Path) -> None:
+        """Quotas checked at each spawn, and the quota service (page, REST API, the
+        periodic warnings and stops) with the permissions it and its users need."""
+        if "db_url" not in c.Quotas and DB_URL_ENV not in os.environ:
+            c.Quotas.db_url = f"sqlite:///{state / 'quotas.sqlite'}"
+        profiles = ServerProfiles(config=c).load()
+        settings = Quotas(config=c).settings([(p.slug, p.display_name) for p in profiles])
+        try:
+            # Created and migrated now: a database the hub cannot use stops it here,
+            # not at the first spawn.
+            open_store(settings.db_url)
+        except QuotaStoreError as error:
+            raise EmbeddedHubError(str(error)) from None
+        url = f"http://{LOOPBACK}:{self.quotas_port}"
+        c.JupyterHub.services.append(
+            {
+                "name": SERVICE_NAME,
+                "url": url,
+                "command": [sys.executable, "-m", "jupyter_dl_hub.quotas"],
+                "environment": {SETTINGS_ENV: settings.to_json()},
+                "display": True,
+                "oauth_no_confirm": True,
+                # Browsers of quota admins get the admin scope in their token for the
+                # service; everyone else only proves who they are.
+                "oauth_client_allowed_scopes": [ADMIN_SCOPE],
+            }
+        )
+        c.JupyterHub.custom_scopes.update(
+            {ADMIN_SCOPE: {"description": "Set GPU quotas of users and groups, read all usage."}}
+        )
+        access = f"access:services!service={SERVICE_NAME}"
+        c.JupyterHub.load_roles.extend(
+            [
+                {
+                    "name": f"{SERVICE_NAME}-service",
+                    "description": "The quota service: reads users, groups and servers,"
+                    " stops servers whose GPU-hours ran out.",
+                    "scopes": ["list:users", "read:users", "servers", "list:groups", "read:groups"],
+                    "services": [SERVICE_NAME],
+                },
+                {
+                    "name": ADMIN_ROLE,
+                    "description": "Quota admins: set limits, read everyone's usage.",
+                    "scopes": [ADMIN_SCOPE, access],
+                    "users": sorted({self.demo_user, *self.admin_users}),
+                    "services": [ADMIN_SERVICE] if self.admin_api_token else [],
+                },
+                # Every user reads their own quota: the status bar and %dl_quota.
+                {"name": "user", "scopes": ["self", access]},
+            ]
+        )
+        c.EmbeddedSpawner.quota_service_url = f"{url}/services/{SERVICE_NAME}/"
+        # The servers' own token ($JUPYTERHUB_API_TOKEN, which kernels inherit) may
+        # read its user's quota too; the rest is JupyterHub's default "server" role.
+        c.EmbeddedSpawner.server_token_scopes = [
+            "users:activity!user",
+            "access:servers!server",
+            access,
+        ]
 
     def login_instructions(self) -> str:
         """What the launcher prints once the hub is up: where to go and how to log in."""

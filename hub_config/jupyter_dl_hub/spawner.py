@@ -10,6 +10,11 @@ this machine that no other server of the hub holds, as ``CUDA_VISIBLE_DEVICES``;
 which server holds which GPUs is kept in each spawner's state, which JupyterHub
 saves in its database, so a hub restarted while servers run does not hand their
 GPUs out again.
+
+Before a server starts, the spawner asks the quotas (``c.Quotas``,
+docs/admin/quotas.md) whether its user may have it, and refuses with a 403 that
+says which limit when not; an accepted server is accounted from then until it
+stops, its session id kept in the spawner state like its GPUs.
 """
 
 from __future__ import annotations
@@ -17,13 +22,14 @@ from __future__ import annotations
 import html
 import os
 import sys
+import time
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, ClassVar
 
 from jupyterhub.spawner import SimpleLocalProcessSpawner
 from tornado import web
-from traitlets import Bool, List, Unicode, default
+from traitlets import Bool, Integer, List, Unicode, default
 
 from jupyter_dl.gpus import Gpu, probe
 from jupyter_dl.paths import DB_URL_ENV
@@ -36,6 +42,16 @@ from .profiles import (
     choose_profile,
     free_gpus,
 )
+from .quotas.ledger import QuotaLedger
+from .quotas.policy import Decision, EffectiveLimits, SpawnRequest
+from .quotas.settings import SERVICE_URL_ENV, Quotas
+from .quotas.store import QuotaStoreError, open_store
+
+SIMULATED_GPUS_ENV = "JUPYTER_DL_HUB_SIMULATED_GPUS"
+
+#: Seconds between two records of a running server's last sighting: the hub polls
+#: every 30 s by default, and one write a poll is plenty.
+SEEN_EVERY = 10.0
 
 #: Where IPython looks for startup files of the default profile, relative to $HOME.
 KERNEL_STARTUP_FILE = Path(".ipython", "profile_default", "startup", "00-jupyter-dl.py")
@@ -110,14 +126,17 @@ def render_profile_form(spawner: EmbeddedSpawner) -> str:
         return ""
     host = spawner.host_gpus() if any(p.gpus for p in profiles) else []
     in_use = spawner.claims.held_by_others(spawner.claim_key)
+    limits = spawner.quota_limits()
     chosen = spawner.user_options.get("profile") if spawner.user_options else None
     if not any(p.slug == chosen for p in profiles):
         chosen = next(p.slug for p in profiles if p.default)
     rows = [f'<p class="jupyter-dl-gpus">{html.escape(_gpu_summary(host, in_use))}</p>']
     for profile in profiles:
         free = len(free_gpus(host, in_use, profile.gpu_type)) if profile.gpus else 0
-        usable = free >= profile.gpus
-        rows.append(_profile_choice(profile, chosen == profile.slug and usable, usable, free))
+        allowed = limits is None or limits.allows_profile(profile.slug)
+        usable = free >= profile.gpus and allowed
+        note = _unusable_note(profile, free, allowed)
+        rows.append(_profile_choice(profile, chosen == profile.slug and usable, usable, note))
     return '<div class="jupyter-dl-profiles">\n' + "\n".join(rows) + "\n</div>"
 
 
@@ -129,11 +148,18 @@ def _gpu_summary(host: list[Gpu], in_use: set[str]) -> str:
     return f"This machine has {len(host)} GPU{plural} for servers; {free} free."
 
 
-def _profile_choice(profile: Profile, checked: bool, usable: bool, free: int) -> str:
+def _unusable_note(profile: Profile, free: int, allowed: bool) -> str:
+    if not allowed:
+        return " (not allowed for you)"
+    if free < profile.gpus:
+        plural = "s" if profile.gpus != 1 else ""
+        return f" (needs {profile.gpus} GPU{plural}; {free} free)"
+    return ""
+
+
+def _profile_choice(profile: Profile, checked: bool, usable: bool, note: str) -> str:
     slug = html.escape(profile.slug, quote=True)
     attributes = (" checked" if checked else "") + ("" if usable else " disabled")
-    plural = "s" if profile.gpus != 1 else ""
-    note = "" if usable else f" (needs {profile.gpus} GPU{plural}; {free} free)"
     description = html.escape(profile.description + note)
     return (
         '<div class="form-check">'
@@ -143,6 +169,22 @@ def _profile_choice(profile: Profile, checked: bool, usable: bool, free: int) ->
         f"<strong>{html.escape(profile.display_name)}</strong>"
         f'<br><small class="text-muted">{description}</small></label></div>'
     )
+
+
+def simulated_gpus(count: int) -> list[Gpu]:
+    """``count`` made-up GPUs (see ``EmbeddedSpawner.simulated_gpus``)."""
+    return [
+        Gpu(index=i, uuid=f"GPU-simulated-{i}", name="Simulated GPU", memory_total=0, memory_used=0)
+        for i in range(count)
+    ]
+
+
+def quota_refusal(decision: Decision) -> web.HTTPError:
+    """The 403 of a spawn the quotas refuse; its message is shown on the spawn page
+    (``jupyterhub_message``) and returned by the REST API."""
+    error = web.HTTPError(403, decision.reason, reason="Over quota")
+    setattr(error, "jupyterhub_message", decision.reason)  # noqa: B010 (read by the hub)
+    return error
 
 
 def apply_profile(spawner: EmbeddedSpawner, user_options: dict[str, Any]) -> None:
@@ -174,6 +216,27 @@ class EmbeddedSpawner(SimpleLocalProcessSpawner):  # type: ignore[misc]
         help="UUIDs of the GPUs this server holds (set at each start, not config).",
     )
 
+    quota_session = Integer(
+        0, help="Id of this server's accounting session (set at each start, not config)."
+    )
+
+    simulated_gpus = Integer(
+        help=f"""Pretend this machine has this many GPUs, for trying GPU profiles and
+        quotas where there are none (demos, tests). Servers then get made-up GPU ids in
+        CUDA_VISIBLE_DEVICES, which CUDA ignores: they see no GPU. Defaults to
+        ${SIMULATED_GPUS_ENV}, else 0 (the machine's real GPUs).""",
+    ).tag(config=True)
+
+    @default("simulated_gpus")
+    def _default_simulated_gpus(self) -> int:
+        return int(os.environ.get(SIMULATED_GPUS_ENV) or 0)
+
+    quota_service_url = Unicode(
+        "",
+        help=f"""URL at which servers and their kernels reach the quota service, passed to
+        them as ${SERVICE_URL_ENV} (for %dl_quota). EmbeddedHub sets it.""",
+    ).tag(config=True)
+
     @default("options_form")
     def _default_options_form(self) -> Any:
         return render_profile_form
@@ -196,8 +259,29 @@ class EmbeddedSpawner(SimpleLocalProcessSpawner):  # type: ignore[misc]
 
     def host_gpus(self) -> list[Gpu]:
         """The GPUs servers may be given: those visible to the hub (its own
-        ``CUDA_VISIBLE_DEVICES`` narrows them)."""
+        ``CUDA_VISIBLE_DEVICES`` narrows them), or the simulated ones."""
+        if self.simulated_gpus:
+            return simulated_gpus(self.simulated_gpus)
         return probe().gpus
+
+    @property
+    def quota_ledger(self) -> QuotaLedger:
+        settings = Quotas(parent=self).settings(
+            [(p.slug, p.display_name) for p in self.server_profiles.load()]
+        )
+        return QuotaLedger(open_store(settings.db_url), settings)
+
+    @property
+    def group_names(self) -> list[str]:
+        return sorted(group.name for group in self.user.groups)
+
+    def quota_limits(self) -> EffectiveLimits | None:
+        """The limits of this server's user; None when the quota database cannot say."""
+        try:
+            return self.quota_ledger.effective(self.user.name, self.group_names)
+        except QuotaStoreError as error:
+            self.log.error("%s", error)
+            return None
 
     def apply_profile(self, user_options: Mapping[str, Any]) -> None:
         """Take the profile the user chose and claim its GPUs, or refuse with a 400.
@@ -208,6 +292,11 @@ class EmbeddedSpawner(SimpleLocalProcessSpawner):  # type: ignore[misc]
         profiles = self.server_profiles.load()
         try:
             profile = choose_profile(profiles, user_options)
+            ledger = self.quota_ledger
+            request = SpawnRequest(profile.slug, profile.gpus, profile.display_name)
+            decision = ledger.check(self.user.name, self.group_names, self.name, request)
+            if not decision.allowed:
+                raise quota_refusal(decision)
             uuids = (
                 assign_gpus(
                     profile.gpus,
@@ -223,9 +312,21 @@ class EmbeddedSpawner(SimpleLocalProcessSpawner):  # type: ignore[misc]
             known = {p.slug: p.display_name for p in profiles}
             prefix = f"Cannot start a {known[chosen]!r} server. " if chosen in known else ""
             raise web.HTTPError(400, f"{prefix}{error}", reason="Bad server profile") from None
+        except QuotaStoreError as error:
+            self.log.error("%s", error)
+            raise web.HTTPError(
+                503, "The quota database cannot be reached; try again shortly."
+            ) from None
         self.profile_slug = profile.slug
         self.gpu_uuids = uuids
         self.claims.hold(self.claim_key, uuids)
+        # Accounted from now: nothing was awaited since the check, so two spawns of one
+        # user cannot both pass it.
+        self.quota_session = ledger.open_session(
+            self.user.name, self.name, profile.slug, len(uuids), self.group_names
+        )
+        self._quota_seen_at = time.monotonic()
+        self._stopped_by_hub = False
         # Not enforced for local processes; JupyterHub passes them on as
         # CPU_LIMIT, MEM_LIMIT, ... which resource monitors in the lab display.
         self.cpu_guarantee = profile.cpu_guarantee
@@ -239,12 +340,15 @@ class EmbeddedSpawner(SimpleLocalProcessSpawner):  # type: ignore[misc]
             state["profile"] = self.profile_slug
         if self.gpu_uuids:
             state["gpus"] = list(self.gpu_uuids)
+        if self.quota_session:
+            state["quota_session"] = self.quota_session
         return state
 
     def load_state(self, state: dict[str, Any]) -> None:
         super().load_state(state)
         self.profile_slug = state.get("profile", "")
         self.gpu_uuids = list(state.get("gpus", []))
+        self.quota_session = int(state.get("quota_session", 0))
         # A pid means the hub believes the server is still running (the hub was
         # restarted under it): its GPUs stay taken.
         if self.pid and self.gpu_uuids:
@@ -253,8 +357,49 @@ class EmbeddedSpawner(SimpleLocalProcessSpawner):  # type: ignore[misc]
     def clear_state(self) -> None:
         super().clear_state()
         self.claims.release(self.claim_key)
+        self._close_quota_session()
         self.profile_slug = ""
         self.gpu_uuids = []
+
+    async def poll(self) -> int | None:
+        status: int | None = await super().poll()
+        if status is None and self.quota_session:
+            self._record_seen()
+        return status
+
+    async def stop(self, now: bool = False) -> None:
+        await super().stop(now=now)
+        self._stopped_by_hub = True
+
+    _quota_seen_at = 0.0
+    _stopped_by_hub = False
+
+    def _record_seen(self) -> None:
+        if time.monotonic() - self._quota_seen_at < SEEN_EVERY:
+            return
+        self._quota_seen_at = time.monotonic()
+        try:
+            self.quota_ledger.seen(self.quota_session)
+        except Exception:
+            # Accounting must never take a running server down; the next poll retries.
+            self.log.exception("Could not record that %s is running", self._log_name)
+
+    def _close_quota_session(self) -> None:
+        """Close the accounting of a server the hub is done with: now if the hub stopped
+        it, else (it was found gone) at the last time it was seen running."""
+        if not self.quota_session:
+            return
+        stopped = self._stopped_by_hub
+        try:
+            self.quota_ledger.close_session(
+                self.quota_session, "stopped" if stopped else "gone", stopped_now=stopped
+            )
+        except Exception:
+            # Left open, the session is closed at its last sighting by the quota
+            # service's reconciliation.
+            self.log.exception("Could not close the accounting of %s", self._log_name)
+        self.quota_session = 0
+        self._stopped_by_hub = False
 
     @default("cmd")
     def _default_cmd(self) -> list[str]:
@@ -288,6 +433,8 @@ class EmbeddedSpawner(SimpleLocalProcessSpawner):  # type: ignore[misc]
         # Empty for a CPU profile: the server and its kernels see no GPU at all,
         # not every GPU of the machine.
         env["CUDA_VISIBLE_DEVICES"] = ",".join(self.gpu_uuids)
+        if self.quota_service_url:
+            env[SERVICE_URL_ENV] = self.quota_service_url
         return env
 
     async def start(self) -> Any:

@@ -18,6 +18,16 @@ def hub(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningHub]:
         yield running
 
 
+@pytest.fixture(autouse=True)
+def quota_database(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Spawners made in a test keep their quota accounting in the test's own database.
+
+    Hubs started by tests are unaffected: they get their state directory's."""
+    url = f"sqlite:///{tmp_path / 'quotas.sqlite'}"
+    monkeypatch.setenv("JUPYTER_DL_QUOTAS_DB_URL", url)
+    return url
+
+
 @pytest.fixture
 def offline_kubeconfig(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """A kube config for a cluster that is never contacted, and no in-cluster settings."""

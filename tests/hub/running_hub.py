@@ -27,10 +27,11 @@ STARTUP_TIMEOUT = 30
 STOP_TIMEOUT = 30
 
 
-def free_port_run(length: int = 3) -> int:
+def free_port_run(length: int = 4) -> int:
     """A loopback port that is free together with the ``length - 1`` ports after it.
 
-    The hub listens on the port, its proxy API on port + 1 and its REST API on port + 2.
+    The hub listens on the port, its proxy API on port + 1, its REST API on port + 2
+    and its quota service on port + 3.
     """
     for _ in range(100):
         with socket.socket() as probe:
@@ -108,14 +109,23 @@ class RunningHub:
         self.process.wait()
 
 
-def start_hub(root: Path, **extra_env: str) -> RunningHub:
+def start_hub(
+    root: Path,
+    *hub_args: str,
+    port: int | None = None,
+    password: str | None = None,
+    admin_token: str | None = None,
+    **extra_env: str,
+) -> RunningHub:
     """A hub with its state, log and platform store under ``root``, once it answers.
 
+    ``hub_args`` go to JupyterHub (``--JupyterHub.cleanup_servers=False``);
     ``extra_env`` is added to the hub's environment (``CUDA_VISIBLE_DEVICES=""``
-    hides this machine's GPUs from it, for instance)."""
-    port = free_port_run()
-    password = secrets.token_urlsafe(32)
-    admin_token = secrets.token_hex(32)
+    hides this machine's GPUs from it, for instance). ``port``, ``password`` and
+    ``admin_token`` are chosen afresh unless given (to restart a hub as it was)."""
+    port = port or free_port_run()
+    password = password or secrets.token_urlsafe(32)
+    admin_token = admin_token or secrets.token_hex(32)
     db_url = f"sqlite:///{root / 'platform.sqlite'}"
     log_file = root / "hub.log"
     env = hub_environment(
@@ -124,9 +134,9 @@ def start_hub(root: Path, **extra_env: str) -> RunningHub:
         JUPYTER_DL_DB_URL=db_url,
         **extra_env,
     )
-    with log_file.open("wb") as log:
+    with log_file.open("ab") as log:
         process = subprocess.Popen(
-            launcher_command("--port", str(port), "--state-dir", str(root / "state")),
+            launcher_command("--port", str(port), "--state-dir", str(root / "state"), *hub_args),
             env=env,
             cwd=root,
             stdin=subprocess.DEVNULL,
@@ -166,10 +176,23 @@ def _wait_until_up(hub: RunningHub) -> None:
     raise RuntimeError(f"hub did not answer within {STARTUP_TIMEOUT}s:\n{hub.log()}")
 
 
+def restart_hub(hub: RunningHub, *hub_args: str, **extra_env: str) -> RunningHub:
+    """Stop ``hub`` (SIGTERM) and start a new one on its state, port, password and token."""
+    hub.stop()
+    return start_hub(
+        hub.state_dir.parent,
+        *hub_args,
+        port=int(hub.url.rsplit(":", 1)[1].strip("/")),
+        password=hub.password,
+        admin_token=hub.admin_token,
+        **extra_env,
+    )
+
+
 @contextmanager
-def hub_running(root: Path, **extra_env: str) -> Iterator[RunningHub]:
+def hub_running(root: Path, *hub_args: str, **extra_env: str) -> Iterator[RunningHub]:
     """A started hub for the block, stopped (or killed, if stopping fails) afterwards."""
-    running = start_hub(root, **extra_env)
+    running = start_hub(root, *hub_args, **extra_env)
     try:
         yield running
     finally:

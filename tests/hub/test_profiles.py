@@ -290,7 +290,7 @@ def fresh_claims(monkeypatch: pytest.MonkeyPatch) -> GpuClaims:
 
 
 def spawner(name: str, tmp_path: Path, cls: type[EmbeddedSpawner] = FourGpuSpawner) -> Any:
-    user = SimpleNamespace(name=name, url=f"/user/{name}/", id=hash(name))
+    user = SimpleNamespace(name=name, url=f"/user/{name}/", id=hash(name), groups=[])
     return cls(user=user, hub=HUB, home_dir_template=str(tmp_path / "{username}"))
 
 
@@ -398,7 +398,7 @@ def test_spawn_form_escapes_what_admins_wrote(tmp_path: Path) -> None:
         {"display_name": "<b>CPU</b>"},
         {"display_name": "GPU", "gpus": 1, "description": "<script>alert(1)</script>"},
     ]
-    user = SimpleNamespace(name="alice", url="/user/alice/", id=1)
+    user = SimpleNamespace(name="alice", url="/user/alice/", id=1, groups=[])
     alice = FourGpuSpawner(config=c, user=user, hub=HUB)
     form = alice.options_form(alice)
     assert "<script>" not in form
@@ -408,7 +408,7 @@ def test_spawn_form_escapes_what_admins_wrote(tmp_path: Path) -> None:
 def test_one_profile_means_no_form(tmp_path: Path) -> None:
     c = Config()
     c.ServerProfiles.profiles = [{"display_name": "CPU"}]
-    alice = FourGpuSpawner(config=c, user=SimpleNamespace(name="alice"), hub=HUB)
+    alice = FourGpuSpawner(config=c, user=SimpleNamespace(name="alice", groups=[]), hub=HUB)
     assert alice.options_form(alice) == ""
 
 
