@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from . import __version__
 
 REGISTRY_COMMANDS = {"serve", "deployments", "stop", "models", "kserve"}
+QUOTA_COMMANDS = {"quota", "usage"}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -29,6 +30,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         from .registry.commands import run_command
 
         return run_command(args)
+    if args.command in QUOTA_COMMANDS:
+        from jupyter_dl_hub.quotas.cli import run_command as run_quota_command
+
+        return run_quota_command(args)
     return _info(as_json=args.json)
 
 
@@ -46,6 +51,9 @@ def _parser() -> argparse.ArgumentParser:
     from .registry.commands import add_commands
 
     add_commands(commands)
+    from jupyter_dl_hub.quotas.cli import add_commands as add_quota_commands
+
+    add_quota_commands(commands)
     return parser
 
 

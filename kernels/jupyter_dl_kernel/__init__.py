@@ -1,5 +1,5 @@
 """The notebook side of jupyter-dl: IPython magics (``%dl_info``, ``%dl_dataset``,
-``%dl_train`` and the other job magics, ``%dl_publish``, ``%dl_deploy``).
+``%dl_train`` and the other job magics, ``%dl_publish``, ``%dl_deploy``, ``%dl_quota``).
 
 Spawned servers load this extension in every kernel (see the admin guide);
 elsewhere ``%load_ext jupyter_dl`` (or ``jupyter_dl_kernel``) loads it.
@@ -13,10 +13,11 @@ from typing import Any
 def _magics() -> list[Any]:
     from .dataset_magics import DatasetMagics
     from .magics import PlatformMagics
+    from .quota_magics import QuotaMagics
     from .registry_magics import RegistryMagics
     from .training_magics import TrainingMagics
 
-    return [PlatformMagics, DatasetMagics, TrainingMagics, RegistryMagics]
+    return [PlatformMagics, DatasetMagics, TrainingMagics, RegistryMagics, QuotaMagics]
 
 
 def load_ipython_extension(ipython: Any) -> None:

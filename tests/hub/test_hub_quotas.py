@@ -10,8 +10,12 @@ only, one server).
 
 from __future__ import annotations
 
+import asyncio
+import subprocess
+import sys
 import time
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import psutil
@@ -23,10 +27,12 @@ from jupyter_dl_hub.quotas.models import ServerSession
 from jupyter_dl_hub.quotas.settings import QuotaSettings
 from jupyter_dl_hub.quotas.store import QuotaStore
 
-from .running_hub import RunningHub, hub_running, restart_hub
+from .running_hub import RunningHub, hub_environment, hub_running, restart_hub
+from .test_embedded_hub import _user_expression as kernel_expression
 
 SERVER_TIMEOUT = 30
 SERVICE = "services/jupyter-dl-quotas/"
+JUPYTER_DL = str(Path(sys.executable).parent / "jupyter-dl")
 GPU_HUB = {"CUDA_VISIBLE_DEVICES": "", "JUPYTER_DL_HUB_SIMULATED_GPUS": "4"}
 
 
@@ -210,6 +216,79 @@ def test_usage_per_user_and_group(quota_hub: RunningHub) -> None:
     bad = service(quota_hub, "GET", "api/usage", params={"since": "last tuesday"})
     assert bad.status_code == 400
     assert "since must be a date such as 2026-11-01" in bad.json()["error"]["message"]
+
+
+def cli(hub: RunningHub, *args: str, token: str | None = None) -> subprocess.CompletedProcess[str]:
+    """``jupyter dl ARGS`` from an admin's shell: the hub's URL and a token."""
+    env = hub_environment(JUPYTER_DL_HUB_ADMIN_TOKEN=token or hub.admin_token)
+    return subprocess.run(
+        [JUPYTER_DL, *args, "--hub-url", hub.url],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+def test_the_cli_sets_and_shows_limits_and_usage(quota_hub: RunningHub) -> None:
+    done = cli(
+        quota_hub, "quota", "set", "--user", "carl", "--servers", "1", "--profiles", "cpu,1-gpu"
+    )
+    assert done.returncode == 0, done.stderr
+    assert "user carl:" in done.stdout
+    assert "profiles         1-gpu, cpu" in done.stdout
+
+    shown = cli(quota_hub, "quota", "show", "--user", "ana")
+    assert shown.returncode == 0, shown.stderr
+    assert "user ana (groups: ml-team)" in shown.stdout
+    assert "GPUs at once     2                      group ml-team" in shown.stdout
+    assert "running: 2 servers, 2 GPUs" in shown.stdout
+
+    listed = cli(quota_hub, "quota", "show")
+    assert "group  ml-team" in listed.stdout
+    assert "user   carl" in listed.stdout
+
+    usage = cli(quota_hub, "usage", "--since", "2000-01-01", "--by", "group")
+    assert usage.returncode == 0, usage.stderr
+    assert "GPU-hours per group, 2000-01-01T00:00:00Z to " in usage.stdout
+    assert "ml-team" in usage.stdout
+
+    bad = cli(quota_hub, "quota", "set", "--user", "carl", "--gpus", "two")
+    assert bad.returncode == 2
+    assert "max_gpus must be a whole number of GPUs or 'unlimited', not 'two'." in bad.stderr
+    assert cli(quota_hub, "quota", "unset", "--user", "carl").returncode == 0
+
+    refused = cli(
+        quota_hub,
+        "quota",
+        "set",
+        "--user",
+        "bob",
+        "--servers",
+        "3",
+        token=token_of(quota_hub, "bob"),
+    )
+    assert refused.returncode == 1
+    assert "custom:jupyter-dl:quotas:admin" in refused.stderr
+
+
+def test_dl_quota_in_a_kernel_shows_the_users_own_quota(quota_hub: RunningHub) -> None:
+    # bob's CPU server runs since test_more_servers_than_allowed_is_refused.
+    response = quota_hub.request("POST", "user/bob/api/kernels", json={"name": "python3"})
+    assert response.status_code == 201, response.text
+    ws_url = (
+        quota_hub.url.replace("http", "ws", 1)
+        + f"user/bob/api/kernels/{response.json()['id']}/channels"
+    )
+    value = asyncio.run(
+        kernel_expression(
+            ws_url,
+            quota_hub.admin_token,
+            "(lambda q: (q['user'], q['limits']['allowed_profiles'], q['limits']['sources']"
+            "['allowed_profiles']))(get_ipython().run_line_magic('dl_quota', '--json'))",
+        )
+    )
+    assert value == "('bob', ['cpu'], 'group students')"
 
 
 def test_out_of_gpu_hours_refuses_gpu_servers_and_stops_running_ones(
