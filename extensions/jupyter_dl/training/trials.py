@@ -101,10 +101,12 @@ class ActiveTrial:
         from .. import api
 
         api.current().log({self.context.metric: value}, step=step)
+        from optuna.pruners import NopPruner
+
         trial = self.optuna_trial()
         trial.report(value, step)
         self.last = value
-        if self.pruner is None or type(self.pruner).__name__ == "NopPruner":
+        if self.pruner is None or isinstance(self.pruner, NopPruner):
             return False  # asking would read the study again, for a known answer
         return bool(trial.should_prune())
 
