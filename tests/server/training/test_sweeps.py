@@ -207,6 +207,26 @@ def test_bad_arguments_are_refused_before_anything_is_created(arguments, message
     assert dl.sweeps() == []
 
 
+def test_pruners_and_samplers_by_name_or_as_optuna_objects():
+    from jupyter_dl.training.sweep import make_pruner, make_sampler
+
+    asha, label = make_pruner("asha", {"min_resource": 2, "reduction_factor": 3})
+    assert isinstance(asha, optuna.pruners.SuccessiveHalvingPruner)
+    assert label == "asha"
+    assert make_pruner(None, None)[1] is None
+    assert make_pruner("median", None)[1] == "median"
+    own = optuna.pruners.PercentilePruner(25.0)
+    assert make_pruner(own, None) == (own, "PercentilePruner")
+    with pytest.raises(ValueError, match="pruner_options are for a pruner given by name"):
+        make_pruner(own, {"n_startup_trials": 1})
+    sampler, label = make_sampler("random", 3)
+    assert isinstance(sampler, optuna.samplers.RandomSampler)
+    assert label == "random"
+    assert make_sampler(InOrder(x=[1]), None)[1] == "InOrder"
+    with pytest.raises(ValueError, match="seed is for a sampler given by name"):
+        make_sampler(InOrder(x=[1]), 3)
+
+
 @pytest.mark.parametrize(
     ("make", "message"),
     [
