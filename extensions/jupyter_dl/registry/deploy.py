@@ -12,16 +12,12 @@ from __future__ import annotations
 
 import os
 import sys
-import threading
-import time
 import traceback
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from .deployments import DeploymentService
-
-#: How often the ready file is looked for while the server starts.
-READY_POLL = 0.05
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -38,8 +34,6 @@ def run(service: DeploymentService, deployment_id: str) -> int:
     """Serve a recorded deployment in this process until stopped; the exit status."""
     deployment = service.claim(deployment_id, os.getpid())
     settings = deployment["settings"]
-    ready_file = service.ready_file(deployment_id)
-    ready_file.unlink(missing_ok=True)
     try:
         model = served_model(service, deployment)
     except Exception:
@@ -47,12 +41,13 @@ def run(service: DeploymentService, deployment_id: str) -> int:
         print(reason, file=sys.stderr, flush=True)
         service.finish(deployment_id, "failed", reason)
         return 1
-    watcher = threading.Thread(
-        target=_announce, args=(service, deployment_id), name="ready", daemon=True
-    )
-    watcher.start()
+
+    def running(url: str) -> None:
+        port = int(url.rsplit(":", 1)[1].split("/", 1)[0])
+        service.mark_running(deployment_id, url, port, os.getpid())
+
     try:
-        serve_with(model, settings, ready_file)
+        serve_with(model, settings, on_ready=running)
     except OSError as e:
         reason = f"cannot listen on {settings['host']}:{settings['port']}: {e.strerror or e}"
         print(reason, file=sys.stderr, flush=True)
@@ -66,14 +61,15 @@ def run(service: DeploymentService, deployment_id: str) -> int:
         print(reason, file=sys.stderr, flush=True)
         service.finish(deployment_id, "failed", reason)
         return 1
-    finally:
-        ready_file.unlink(missing_ok=True)
     service.finish(deployment_id, "stopped")
     return 0
 
 
-def serve_with(model: Any, settings: dict[str, Any], ready_file: Any = None) -> None:
-    """Serve ``model`` with a deployment's settings (host, port, batching) until stopped."""
+def serve_with(
+    model: Any, settings: dict[str, Any], on_ready: Callable[[str], None] | None = None
+) -> None:
+    """Serve ``model`` with a deployment's settings (host, port, batching) until stopped;
+    ``on_ready(url)`` once it listens, before it says so."""
     from .serving import serve
 
     serve(
@@ -82,7 +78,7 @@ def serve_with(model: Any, settings: dict[str, Any], ready_file: Any = None) -> 
         settings["port"],
         max_batch_size=settings["max_batch_size"],
         max_wait_ms=settings["max_wait_ms"],
-        ready_file=ready_file,
+        on_ready=on_ready,
     )
 
 
@@ -102,21 +98,6 @@ def served_model(service: DeploymentService, deployment: dict[str, Any]) -> Any:
         deployment["settings"].get("device"),
     )
     return ServedModel(deployment["model"], str(version["version"]), signature, predict)
-
-
-def _announce(service: DeploymentService, deployment_id: str) -> None:
-    """Record the deployment running once the server wrote its ready file."""
-    from .deployments import read_ready
-
-    path = service.ready_file(deployment_id)
-    while True:
-        ready = read_ready(path)
-        if ready is not None:
-            url = str(ready["url"])
-            port = int(url.rsplit(":", 1)[1].split("/", 1)[0])
-            service.mark_running(deployment_id, url, port, os.getpid())
-            return
-        time.sleep(READY_POLL)
 
 
 if __name__ == "__main__":

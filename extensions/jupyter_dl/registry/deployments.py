@@ -13,7 +13,6 @@ are read.
 
 from __future__ import annotations
 
-import json
 import os
 import secrets
 import socket
@@ -56,9 +55,6 @@ class DeploymentService:
 
     def log_file(self, deployment_id: str) -> Path:
         return self.root / f"{deployment_id}.log"
-
-    def ready_file(self, deployment_id: str) -> Path:
-        return self.root / f"{deployment_id}.ready.json"
 
     # ---------------------------------------------------------------- start
 
@@ -319,15 +315,6 @@ def spawn(deployment_id: str, log_file: Path) -> tuple[int, float]:
         log_file,
         env={**os.environ, "PYTHONUNBUFFERED": "1"},
     )
-
-
-def read_ready(path: Path) -> dict[str, Any] | None:
-    """What the server wrote once listening (url, pid), or None before that."""
-    try:
-        value = json.loads(path.read_text())
-    except (OSError, ValueError):
-        return None
-    return value if isinstance(value, dict) else None
 
 
 def metrics_summary(text: str) -> dict[str, Any]:
