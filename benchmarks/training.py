@@ -28,10 +28,17 @@ Two parts measure hyperparameter sweeps (``dl.sweep``):
   epochs spent until some trial reaches the target loss, averaged over seeds.
   Goal: at least 5x fewer with ASHA.
 
+On a machine with CUDA GPUs, a last part measures training speed itself: steps
+per second of the same DDP model (one process per GPU, up to 2, NCCL), timed
+inside the ranks after a warm-up, under bare ``torchrun`` against a function job
+through ``dl.train`` that wraps the model with ``dl.distributed.wrap`` and logs
+its loss with ``dl.log`` every step. Goal: at least 0.97x bare DDP's throughput.
+Without CUDA it says it is skipped (``--skip-gpu`` skips it anyway).
+
 Everything lives in a temporary directory (store, jobs, artifacts).
 
     python benchmarks/training.py [--quick] [--steps N] [--repeats N] [--trials N]
-                                  [--skip-jobs] [--skip-sweeps]
+                                  [--skip-jobs] [--skip-sweeps] [--skip-gpu]
 """
 
 from __future__ import annotations
@@ -47,6 +54,9 @@ import time
 from pathlib import Path
 
 GOAL = 1.2
+GPU_THROUGHPUT_GOAL = 0.97
+#: Steps each rank trains before the GPU throughput is timed (CUDA start-up, NCCL rings).
+GPU_WARMUP_STEPS = 50
 SWEEP_OVERHEAD_GOAL = 1.05
 ASHA_GOAL = 5.0
 #: The synthetic task: every trial may train this many epochs; ASHA's rungs are at 1, 3, 9, 27.
@@ -142,6 +152,122 @@ def platform_job(target: object, steps: int) -> float:
     if status != "succeeded":
         raise SystemExit(f"job {job.id} {status}: {job.error}")
     return lap
+
+
+# ------------------------------------------------------- GPU step throughput
+
+GPU_SCRIPT = textwrap.dedent(
+    """
+    import os
+    import sys
+    import time
+
+    import torch
+    import torch.distributed as dist
+
+    steps, warmup, out = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
+    rank = int(os.environ["LOCAL_RANK"])
+    device = torch.device("cuda", rank)
+    torch.cuda.set_device(device)
+    dist.init_process_group("nccl")
+    torch.manual_seed(0)
+    net = torch.nn.Sequential(
+        torch.nn.Linear(1024, 4096), torch.nn.ReLU(), torch.nn.Linear(4096, 1024)
+    ).to(device)
+    model = torch.nn.parallel.DistributedDataParallel(net, device_ids=[rank])
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.01)
+    x, y = torch.randn(512, 1024, device=device), torch.randn(512, 1024, device=device)
+    for step in range(warmup + steps):
+        if step == warmup:
+            torch.cuda.synchronize()
+            started = time.perf_counter()
+        optimizer.zero_grad()
+        loss = torch.nn.functional.mse_loss(model(x), y)
+        loss.backward()
+        optimizer.step()
+    torch.cuda.synchronize()
+    if dist.get_rank() == 0:
+        with open(out, "w") as f:
+            f.write(str(steps / (time.perf_counter() - started)))
+    dist.destroy_process_group()
+    """
+)
+
+
+def gpu_train_function(steps: int, warmup: int) -> float:
+    """The GPU script's training as a platform job: ``dl.distributed.wrap`` and a
+    ``dl.log`` of the loss every step; returns rank 0's steps per second."""
+    import time
+
+    import torch
+
+    import jupyter_dl as dl
+
+    ddp = dl.distributed
+    torch.manual_seed(0)
+    net = torch.nn.Sequential(
+        torch.nn.Linear(1024, 4096), torch.nn.ReLU(), torch.nn.Linear(4096, 1024)
+    )
+    model = ddp.wrap(net)
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.01)
+    x = torch.randn(512, 1024, device=ddp.device)
+    y = torch.randn(512, 1024, device=ddp.device)
+    started = time.perf_counter()
+    for step in range(warmup + steps):
+        if step == warmup:
+            torch.cuda.synchronize()
+            started = time.perf_counter()
+        optimizer.zero_grad()
+        loss = torch.nn.functional.mse_loss(model(x), y)
+        loss.backward()
+        optimizer.step()
+        dl.log({"loss": loss.detach()}, step=step)  # a tensor: no sync per step
+    torch.cuda.synchronize()
+    return steps / (time.perf_counter() - started)
+
+
+def gpu_parts(root: Path, steps: int, repeats: int) -> list[tuple[str, float, str]]:
+    """Steps per second under bare torchrun and through dl.train on the GPUs."""
+    import torch
+
+    import jupyter_dl as dl
+
+    gpus = min(torch.cuda.device_count(), 2)
+    script = root / "train_gpu.py"
+    script.write_text(GPU_SCRIPT)
+    print(f"\n== GPU step throughput: {gpus} x {torch.cuda.get_device_name(0)}, {steps:,} steps ==")
+    bare: list[float] = []
+    platform: list[float] = []
+    for i in range(repeats):
+        out = root / f"gpu-{i}.txt"
+        subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "torch.distributed.run",
+                "--standalone",
+                f"--nproc-per-node={gpus}",
+                str(script),
+                str(steps),
+                str(GPU_WARMUP_STEPS),
+                str(out),
+            ],
+            check=True,
+            capture_output=True,
+            cwd=root,
+        )
+        bare.append(float(out.read_text()))
+        job = dl.train(gpu_train_function, nproc=gpus, gpus=gpus, args=(steps, GPU_WARMUP_STEPS))
+        if job.wait(timeout=900) != "succeeded":
+            raise SystemExit(f"job {job.id} failed: {job.error}")
+        platform.append(float(job.result()))
+        print(
+            f"  run {i + 1}  torchrun {bare[-1]:8.1f} steps/s"
+            f"   dl.train {platform[-1]:8.1f} steps/s"
+        )
+    ratio = statistics.median(platform) / statistics.median(bare)
+    verdict = f">= {GPU_THROUGHPUT_GOAL}  {'met' if ratio >= GPU_THROUGHPUT_GOAL else 'NOT MET'}"
+    return [("GPU steps/s vs bare DDP", ratio, verdict)]
 
 
 # ------------------------------------------------------------------- sweeps
@@ -351,6 +477,7 @@ def main() -> None:
     )
     parser.add_argument("--skip-jobs", action="store_true", help="only the sweep benchmarks")
     parser.add_argument("--skip-sweeps", action="store_true", help="only the job benchmarks")
+    parser.add_argument("--skip-gpu", action="store_true", help="not the GPU throughput part")
     options = parser.parse_args()
     steps = options.steps or (20 if options.quick else 3000)
     repeats = options.repeats or (1 if options.quick else 3)
@@ -377,6 +504,12 @@ def main() -> None:
         )
         if not options.skip_sweeps:
             rows += sweep_parts(options.quick, options.trials, repeats)
+        if options.skip_gpu:
+            pass
+        elif torch.cuda.is_available():
+            rows += gpu_parts(root, 100 if options.quick else 2000, repeats)
+        else:
+            print("\n== GPU step throughput: skipped (no CUDA device) ==")
 
         print("\n== results ==")
         print(f"  {'way':<24} {'ratio':>7}  goal")

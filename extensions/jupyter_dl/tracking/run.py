@@ -21,7 +21,7 @@ from typing import Any
 
 from ..errors import BadRequest
 from .client import Transport
-from .values import to_number
+from .values import to_metric
 from .writer import BatchWriter, Entry
 
 log = logging.getLogger("jupyter_dl.tracking")
@@ -94,7 +94,7 @@ class Run:
             raise TypeError(f"dl.log: step must be a non-negative int, not {step!r}")
         else:
             self._step = max(self._step, step + 1)
-        values = {key: to_number(value, key) for key, value in metrics.items()}
+        values = {key: to_metric(value, key) for key, value in metrics.items()}
         if not values.keys() <= self._keys:
             self._check_keys(values)
         self.writer.put(step, time.time(), values)

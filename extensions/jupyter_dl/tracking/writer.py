@@ -21,6 +21,7 @@ from collections.abc import Callable
 
 from ..errors import BadRequest, Conflict, NotFound
 from .client import Columns, Transport
+from .values import resolve
 
 log = logging.getLogger("jupyter_dl.tracking")
 
@@ -92,7 +93,8 @@ class BatchWriter:
 
     def _write(self) -> bool:
         """Write the queued entries; True when the store accepted them (or there were none)."""
-        batch = self._retry + [self._queue.popleft() for _ in range(len(self._queue))]
+        queued = [self._queue.popleft() for _ in range(len(self._queue))]
+        batch = self._retry + [(step, t, resolve(metrics)) for step, t, metrics in queued]
         self._retry = []
         try:
             if batch:

@@ -52,6 +52,28 @@ def test_log_counts_steps_unless_given_one(service):
     assert series(service, run.id, "loss") == ([0, 10, 11], [1.0, 2.0, 3.0])
 
 
+def test_gpu_tensors_are_read_by_the_writer_not_the_training_loop(service, monkeypatch):
+    """Reading a GPU tensor waits for the GPU: ``dl.log`` queues it as it is and the
+    writer thread reads it; a tensor that cannot be read is stored as NaN."""
+    import torch
+
+    from jupyter_dl.tracking import values
+
+    run = dl.init("mnist", flush_interval=3600, **QUIET)
+    monkeypatch.setattr(values, "_on_accelerator", lambda v: isinstance(v, torch.Tensor))
+    loss = torch.tensor(2.5, requires_grad=True) * 1
+    dl.log({"loss": loss, "lr": 0.1})
+    (queued,) = run.writer._queue
+    assert isinstance(queued[2]["loss"], torch.Tensor)
+    assert not queued[2]["loss"].requires_grad  # detached: the graph is not kept alive
+    dl.log({"loss": torch.empty((), device="meta"), "lr": 0.1})
+    with pytest.raises(TypeError, match="is a tensor of 3 values"):
+        dl.log({"loss": torch.ones(3)})
+    assert run.flush()
+    steps, logged = series(service, run.id, "loss")
+    assert (steps, logged) == ([0, 1], [2.5, "NaN"])
+
+
 def test_flush_makes_logged_points_visible_while_the_run_goes_on(service):
     run = dl.init("mnist", flush_interval=3600, **QUIET)
     dl.log({"loss": 1.0})
