@@ -5,6 +5,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 BENCHMARKS = Path(__file__).resolve().parents[2] / "benchmarks"
 
 
@@ -69,6 +71,13 @@ def test_training_benchmark_quick(tmp_path):
         "epochs saved, ASHA",
     ):
         assert line in out, out
+
+
+@pytest.mark.gpu
+def test_training_benchmark_gpu_throughput_quick(tmp_path):
+    out = run_quick(tmp_path, "training.py", "--quick", "--skip-jobs", "--skip-sweeps")
+    assert "== GPU step throughput:" in out, out
+    assert "GPU steps/s vs bare DDP" in out, out
 
 
 def test_serving_benchmark_quick(tmp_path):
