@@ -1,7 +1,7 @@
 /**
  * The jupyter-dl JupyterLab extension: the Deep Learning sidebar (its
  * command and its place in the saved layout), the Experiments, Datasets,
- * Training and Models panels.
+ * Training and Models panels, and the GPU quota in the status bar.
  */
 import {
   ILayoutRestorer,
@@ -18,6 +18,7 @@ import { experimentsPlugin } from './experiments/plugin';
 import { ExperimentsCommandIDs } from './experiments/tokens';
 import { modelsPlugin } from './models/plugin';
 import { ModelsCommandIDs } from './models/tokens';
+import { quotaPlugin } from './quota/plugin';
 import { trainingPlugin } from './training/plugin';
 import { TrainingCommandIDs } from './training/tokens';
 import { deepLearningIcon } from './icons';
@@ -129,5 +130,6 @@ export default [
   experimentsPlugin,
   datasetsPlugin,
   trainingPlugin,
-  modelsPlugin
+  modelsPlugin,
+  quotaPlugin
 ];

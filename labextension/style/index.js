@@ -5,3 +5,4 @@ import './experiments.css';
 import './datasets.css';
 import './training.css';
 import './models.css';
+import './quota.css';
