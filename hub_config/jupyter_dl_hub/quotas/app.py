@@ -96,7 +96,19 @@ async def serve(settings: QuotaSettings) -> None:
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, stopped.set)
+    # A hub killed outright cannot stop its services; one left behind would hold the
+    # port the restarted hub's service needs. Leave with the hub.
+    hub_pid = os.getppid()
+
+    def leave_with_the_hub() -> None:
+        if os.getppid() != hub_pid:
+            log.warning("The hub (pid %s) is gone; stopping.", hub_pid)
+            stopped.set()
+
+    orphaned = PeriodicCallback(leave_with_the_hub, 2000)
+    orphaned.start()
     await stopped.wait()
+    orphaned.stop()
     periodic.stop()
     server.stop()
 
