@@ -18,10 +18,14 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import jsonschema
 import psutil
 import pytest
 import requests
+import yaml
+from referencing import Registry, Resource
 
+import jupyter_dl_hub.quotas
 from jupyter_dl_hub.quotas.ledger import QuotaLedger
 from jupyter_dl_hub.quotas.models import ServerSession
 from jupyter_dl_hub.quotas.settings import QuotaSettings
@@ -34,6 +38,18 @@ SERVER_TIMEOUT = 30
 SERVICE = "services/jupyter-dl-quotas/"
 JUPYTER_DL = str(Path(sys.executable).parent / "jupyter-dl")
 GPU_HUB = {"CUDA_VISIBLE_DEVICES": "", "JUPYTER_DL_HUB_SIMULATED_GPUS": "4"}
+
+
+SPEC = yaml.safe_load((Path(jupyter_dl_hub.quotas.__file__).parent / "openapi.yaml").read_text())
+
+
+def conforms(instance: Any, schema_name: str) -> Any:
+    """``instance``, once checked against ``components/schemas/<schema_name>`` of the
+    service's OpenAPI document."""
+    registry = Registry().with_resource("urn:spec", Resource.opaque(SPEC))
+    schema = {"$ref": f"urn:spec#/components/schemas/{schema_name}"}
+    jsonschema.Draft202012Validator(schema, registry=registry).validate(instance)
+    return instance
 
 
 def service(
@@ -166,6 +182,7 @@ def test_a_user_reads_their_own_quota_and_nothing_else(quota_hub: RunningHub) ->
     token = token_of(quota_hub, "bob")
     me = service(quota_hub, "GET", "api/me", token)
     assert me.status_code == 200
+    conforms(me.json(), "QuotaStatus")
     assert me.json()["user"] == "bob"
     assert me.json()["groups"] == ["students"]
     assert me.json()["limits"]["allowed_profiles"] == ["cpu"]
@@ -180,7 +197,10 @@ def test_a_user_reads_their_own_quota_and_nothing_else(quota_hub: RunningHub) ->
     ]:
         response = service(quota_hub, method, path, token, json=body)
         assert response.status_code == 403, (method, path, response.text)
-        assert "custom:jupyter-dl:quotas:admin" in response.json()["error"]["message"]
+        assert (
+            "custom:jupyter-dl:quotas:admin"
+            in conforms(response.json(), "Error")["error"]["message"]
+        )
     limits = service(quota_hub, "GET", "api/limits/users/bob").json()["limits"]
     assert limits["max_servers"] == 1
 
@@ -200,12 +220,20 @@ def test_bad_limits_are_refused_and_change_nothing(quota_hub: RunningHub) -> Non
         "code": "bad_request",
         "message": "max_gpus must be 0 or more, not -1.",
     }
-    limits = service(quota_hub, "GET", "api/limits/groups/ml-team").json()["limits"]
-    assert limits["max_gpus"] == 2
+    limits = conforms(service(quota_hub, "GET", "api/limits/groups/ml-team").json(), "LimitsBody")
+    assert limits["limits"]["max_gpus"] == 2
+    listed = conforms(
+        service(quota_hub, "GET", "api/limits", params={"limit": 2}).json(), "LimitsPage"
+    )
+    assert [item["name"] for item in listed["items"]] == ["ml-team", "students"]
+    rest = service(quota_hub, "GET", "api/limits", params={"cursor": listed["next_cursor"]})
+    assert [item["name"] for item in rest.json()["items"]] == ["bob"]
 
 
 def test_usage_per_user_and_group(quota_hub: RunningHub) -> None:
-    by_user = service(quota_hub, "GET", "api/usage", params={"since": "2000-01-01"}).json()
+    by_user = conforms(
+        service(quota_hub, "GET", "api/usage", params={"since": "2000-01-01"}).json(), "UsagePage"
+    )
     ana = next(row for row in by_user["items"] if row["user"] == "ana")
     assert (ana["running_servers"], ana["running_gpus"]) == (2, 2)
     assert ana["gpu_hours"] > 0
@@ -304,16 +332,34 @@ def test_out_of_gpu_hours_refuses_gpu_servers_and_stops_running_ones(
     # A CPU server is still fine.
     assert spawn(quota_hub, "ana", "cpu", "cpu-only").status_code in (201, 202)
 
-    outcome = service(quota_hub, "POST", "api/enforce").json()
+    outcome = conforms(service(quota_hub, "POST", "api/enforce").json(), "CheckOutcome")
     assert sorted(outcome["stopped"]) == ["ana/", "ana/second"]
     deadline = time.monotonic() + SERVER_TIMEOUT
     while running_servers(quota_hub, "ana") != ["cpu-only"] and time.monotonic() < deadline:
         time.sleep(0.3)
     assert running_servers(quota_hub, "ana") == ["cpu-only"]
-    me = service(quota_hub, "GET", "api/me", token_of(quota_hub, "ana")).json()
+    me = conforms(
+        service(quota_hub, "GET", "api/me", token_of(quota_hub, "ana")).json(), "QuotaStatus"
+    )
     assert me["budget"]["state"] == "exhausted"
     assert me["notices"][0]["kind"] == "stopped"
     assert me["notices"][0]["message"].startswith("Your GPU servers were stopped")
+
+
+def test_every_route_is_in_the_openapi_document() -> None:
+    from jupyter_dl_hub.quotas.handlers import default_handlers
+
+    prefix = "/services/jupyter-dl-quotas/"
+    api = [
+        route.removeprefix(prefix + "api")
+        for route, _ in default_handlers(prefix)
+        if "/api/" in route
+    ]
+    documented = [
+        path.replace("{name}", "([^/]+)").replace("{kinds}", "(users|groups)")
+        for path in SPEC["paths"]
+    ]
+    assert sorted(api) == sorted(documented)
 
 
 def test_accounting_survives_a_hub_restart(tmp_path_factory: pytest.TempPathFactory) -> None:
