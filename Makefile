@@ -80,6 +80,7 @@ bench: install
 	$(PY) benchmarks/datasets.py
 	$(PY) benchmarks/training.py
 	$(PY) benchmarks/serving.py
+	$(PY) benchmarks/hub.py
 
 clean:
 	rm -rf $(VENV) labextension/node_modules labextension/lib extensions/jupyter_dl/labextension \

@@ -91,3 +91,16 @@ def test_serving_benchmark_quick(tmp_path):
         "kserve: skipped",
     ):
         assert line in out, out
+
+
+def test_hub_benchmark_quick(tmp_path):
+    out = run_quick(tmp_path, "hub.py", "--quick")
+    for line in (
+        "== 1. quota work per spawn: 1,000 users in 20 groups, 5,000 past sessions ==",
+        "== 2. spawn-to-ready, 2 rounds interleaved",
+        "== results ==",
+        "quota decision per spawn, p50",
+        "spawner's quota work per spawn, p50",
+        "spawn-to-ready p50",
+    ):
+        assert line in out, out
