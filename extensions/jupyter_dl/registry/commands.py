@@ -88,6 +88,9 @@ def run_command(args: argparse.Namespace) -> int:
 
 
 def _serve(args: argparse.Namespace) -> int:
+    from .serving import prepare_serving_process
+
+    prepare_serving_process()  # before any model (and torch) loads
     settings = {
         "host": args.host,
         "port": args.port,

@@ -32,6 +32,9 @@ def main(argv: list[str] | None = None) -> int:
 
 def run(service: DeploymentService, deployment_id: str) -> int:
     """Serve a recorded deployment in this process until stopped; the exit status."""
+    from .serving import prepare_serving_process
+
+    prepare_serving_process()  # before the model (and torch) loads
     deployment = service.claim(deployment_id, os.getpid())
     settings = deployment["settings"]
     try:
