@@ -11,6 +11,7 @@ only, one server).
 from __future__ import annotations
 
 import asyncio
+import re
 import subprocess
 import sys
 import time
@@ -203,6 +204,26 @@ def test_a_user_reads_their_own_quota_and_nothing_else(quota_hub: RunningHub) ->
         )
     limits = service(quota_hub, "GET", "api/limits/users/bob").json()["limits"]
     assert limits["max_servers"] == 1
+
+
+def test_the_page_changes_limits_only_with_its_xsrf_token(quota_hub: RunningHub) -> None:
+    browser, _ = quota_hub.login("demo", quota_hub.password)
+    # The hub's OAuth, without a confirmation page, then the page itself.
+    page = browser.get(quota_hub.url + SERVICE, timeout=10)
+    assert page.status_code == 200
+    assert "GPU-hours per group" in page.text
+    form = {"action": "set", "kind": "user", "name": "dora", "max_gpus": "1"}
+    forged = browser.post(quota_hub.url + SERVICE, data=form, allow_redirects=False, timeout=10)
+    assert forged.status_code == 403
+    assert service(quota_hub, "GET", "api/limits/users/dora").json()["limits"] is None
+    token = re.search(r'name="_xsrf" value="([^"]+)"', page.text)
+    assert token is not None
+    saved = browser.post(
+        quota_hub.url + SERVICE, data={**form, "_xsrf": token[1]}, allow_redirects=False, timeout=10
+    )
+    assert saved.status_code == 302
+    assert service(quota_hub, "GET", "api/limits/users/dora").json()["limits"]["max_gpus"] == 1
+    service(quota_hub, "DELETE", "api/limits/users/dora")
 
 
 def test_without_a_token_the_api_is_refused(quota_hub: RunningHub) -> None:
