@@ -13,9 +13,10 @@ from typing import Any
 
 from jupyter_server.extension.application import ExtensionApp
 from tornado.ioloop import IOLoop
-from traitlets import Float, Unicode
+from traitlets import Float, Unicode, default
 
 from . import __version__
+from .activity import ActivityKeeper, BackgroundWork, default_interval, under_jupyterhub
 from .errors import StoreUnavailable
 from .paths import (
     ARTIFACTS_ENV,
@@ -108,7 +109,23 @@ class JupyterDL(ExtensionApp):
         marked at once.""",
     ).tag(config=True)
 
+    activity_interval = Float(
+        help="""Seconds between checks for training jobs, sweeps and deployments running
+        on this machine; while any runs, the server reports itself active, so JupyterHub's
+        idle culler (and shutdown_no_activity_timeout) never stops it mid-training.
+
+        Checked only under JupyterHub or with ServerApp.shutdown_no_activity_timeout set.
+        Defaults to 60, or to the hub's activity interval ($JUPYTERHUB_ACTIVITY_INTERVAL)
+        when that is shorter. 0 turns the checks off: such a server is then judged by
+        requests and kernel messages alone.""",
+    ).tag(config=True)
+
+    @default("activity_interval")
+    def _default_activity_interval(self) -> float:
+        return default_interval()
+
     store: Store
+    activity: ActivityKeeper | None = None
 
     def initialize_settings(self) -> None:
         url = resolve_db_url(self.db_url)
@@ -175,6 +192,15 @@ class JupyterDL(ExtensionApp):
     async def _start_jupyter_server_extension(self, serverapp: Any) -> None:
         if self.store.error is None:
             IOLoop.current().run_in_executor(None, self._open_store)
+        judged_idle = under_jupyterhub() or serverapp.shutdown_no_activity_timeout > 0
+        if self.activity_interval > 0 and judged_idle:
+            settings = serverapp.web_app.settings
+            work = BackgroundWork(
+                settings["dl_training"], settings["dl_sweeps"], settings["dl_deployments"]
+            )
+            self.activity = ActivityKeeper(work, settings, self.activity_interval, self.log)
+            settings["dl_activity"] = self.activity
+            self.activity.start()
 
     def _open_store(self) -> None:
         try:
@@ -187,4 +213,6 @@ class JupyterDL(ExtensionApp):
             )
 
     async def stop_extension(self) -> None:
+        if self.activity is not None:
+            await self.activity.stop()
         self.store.close()

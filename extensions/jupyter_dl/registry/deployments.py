@@ -13,6 +13,7 @@ are read.
 
 from __future__ import annotations
 
+import builtins
 import os
 import secrets
 import socket
@@ -182,6 +183,22 @@ class DeploymentService:
             rows = s.scalars(stmt.offset(offset).limit(limit + 1)).all()
             items = [self._json(s, row) for row in rows[:limit]]
         return Page(items, next_cursor(offset, limit, len(rows)))
+
+    def live_here(self) -> builtins.list[dict[str, Any]]:
+        """Deployments starting or running on this host, oldest first, once lost ones
+        are marked failed."""
+        from sqlalchemy import select
+
+        from ..store.models import Deployment
+
+        self.reap_lost()
+        stmt = (
+            select(Deployment)
+            .where(Deployment.status.in_(LIVE_DEPLOYMENTS), Deployment.host == self.host)
+            .order_by(Deployment.created_at, Deployment.id)
+        )
+        with self.store.session() as s:
+            return [self._json(s, row) for row in s.scalars(stmt).all()]
 
     def log_tail(self, deployment_id: str, limit: int = 64 * 1024) -> str:
         """The end of the server process's output."""

@@ -324,6 +324,26 @@ class TrainingService:
             items = [_job_json(j) for j in rows[:limit]]
         return Page(items, next_cursor(offset, limit, len(rows)))
 
+    def active_here(self) -> list[dict[str, Any]]:
+        """Jobs queued or running on this host, oldest first, once lost ones are ended.
+
+        A job counts for the host its supervisor runs on, whatever the backend: that
+        supervisor is what must outlive the kernel, and what stopping this server's
+        machine (a culled pod) would take with it.
+        """
+        from sqlalchemy import select
+
+        from ..store.models import Job
+
+        self.reap_lost()
+        stmt = (
+            select(Job)
+            .where(Job.status.in_(("queued", "running")), Job.host == self.host)
+            .order_by(Job.created_at, Job.id)
+        )
+        with self.store.session() as s:
+            return [_job_json(j) for j in s.scalars(stmt).all()]
+
     def read_log(
         self, job_id: str, rank: int = 0, offset: int = 0, limit: int = MAX_LOG_CHUNK
     ) -> dict[str, Any]:

@@ -178,6 +178,22 @@ class SweepService:
             items = [_sweep_json(row) for row in rows[:limit]]
         return Page(items, next_cursor(offset, limit, len(rows)))
 
+    def running_here(self) -> list[dict[str, Any]]:
+        """Sweeps coordinated from this host and still running, oldest first, once lost
+        ones are ended; without their trials."""
+        from sqlalchemy import select
+
+        from ..store.models import Sweep
+
+        self.reap_lost()
+        stmt = (
+            select(Sweep)
+            .where(Sweep.status == "running", Sweep.host == self.host)
+            .order_by(Sweep.created_at, Sweep.id)
+        )
+        with self.store.session() as s:
+            return [_sweep_json(row) for row in s.scalars(stmt).all()]
+
     def get_sweep(self, sweep_id: str, trials: bool = True) -> dict[str, Any]:
         """The sweep; with ``trials``, every trial too, and counts and best read from them."""
         self.reap_lost()
