@@ -42,6 +42,16 @@ ADMIN_TOKEN_ENV = "JUPYTER_DL_HUB_ADMIN_TOKEN"
 LOOPBACK = "127.0.0.1"
 PROXY_COMMAND = "configurable-http-proxy"
 ADMIN_SERVICE = "jupyter-dl-admin"
+#: The culler's service and role, named as Zero-to-JupyterHub names them.
+CULLER_SERVICE = "jupyterhub-idle-culler"
+#: What jupyterhub-idle-culler needs on JupyterHub 5: find servers, read their
+#: activity, stop them.
+CULLER_SCOPES = ["list:users", "read:users:activity", "read:servers", "delete:servers"]
+#: How often (seconds) a user server tells the hub its last activity, unless the
+#: spawner's environment says otherwise.
+ACTIVITY_INTERVAL_ENV = "JUPYTERHUB_ACTIVITY_INTERVAL"
+#: JupyterHub's own pace for those reports (and for reading the proxy's activity).
+HUB_ACTIVITY_INTERVAL = 300
 
 
 class EmbeddedHubError(Exception):
@@ -185,6 +195,32 @@ class EmbeddedHub(Configurable):
     def _default_admin_api_token(self) -> str:
         return os.environ.get(ADMIN_TOKEN_ENV, "")
 
+    cull_idle_timeout = Integer(
+        3600,
+        help="""Seconds a server may stay idle before jupyterhub-idle-culler stops it, so
+        that idle GPU servers give their GPUs back; 0 turns culling off.
+
+        Idle means no request to the server, no kernel or terminal activity, and no
+        training job, sweep or deployment running on its machine: the jupyter-dl server
+        extension reports those as activity (c.JupyterDL.activity_interval), so a
+        server is never stopped mid-training.""",
+    ).tag(config=True)
+
+    cull_every = Integer(
+        help="""Seconds between the culler's looks at the servers. Defaults to half of
+        cull_idle_timeout, at most 300 (Zero-to-JupyterHub's pace).""",
+    ).tag(config=True)
+
+    @default("cull_every")
+    def _default_cull_every(self) -> int:
+        return max(1, min(HUB_ACTIVITY_INTERVAL, self.cull_idle_timeout // 2))
+
+    cull_max_age = Integer(
+        0,
+        help="""Seconds after its start at which the culler stops a server even if it is
+        active (and its job with it); 0, the default, never does.""",
+    ).tag(config=True)
+
     proxy_command = List(
         Unicode(),
         help=f"""Command that starts {PROXY_COMMAND}. Defaults to the first one found on
@@ -210,6 +246,12 @@ class EmbeddedHub(Configurable):
     def check(self) -> None:
         """Refuse settings that would expose the hub or that it cannot use, naming the
         setting to change."""
+        for name in ("cull_idle_timeout", "cull_every", "cull_max_age"):
+            if getattr(self, name) < 0:
+                raise EmbeddedHubError(
+                    f"c.EmbeddedHub.{name} is {getattr(self, name)}; it takes a number of"
+                    " seconds, or 0 to turn it off."
+                )
         try:
             # A malformed profile stops the hub now, not the first spawn that reads it.
             ServerProfiles(parent=self).load()
@@ -250,6 +292,8 @@ class EmbeddedHub(Configurable):
         if self.admin_api_token:
             self._apply_admin_token(c)
         self._apply_quotas(c, state)
+        if self.cull_idle_timeout:
+            self._apply_culler(c)
 
     def _apply_proxy(self, c: Config, state: Path) -> None:
         c.ConfigurableHTTPProxy.command = self.proxy_command
@@ -342,6 +386,34 @@ class EmbeddedHub(Configurable):
             "access:servers!server",
             access,
         ]
+
+    def _apply_culler(self, c: Config) -> None:
+        """jupyterhub-idle-culler as a service the hub starts, with the role it needs;
+        and servers that report their activity often enough for its timeout."""
+        command = [
+            sys.executable,
+            "-m",
+            "jupyterhub_idle_culler",
+            f"--timeout={self.cull_idle_timeout}",
+            f"--cull-every={self.cull_every}",
+        ]
+        if self.cull_max_age:
+            command.append(f"--max-age={self.cull_max_age}")
+        c.JupyterHub.services.append({"name": CULLER_SERVICE, "command": command})
+        c.JupyterHub.load_roles.append(
+            {
+                "name": CULLER_SERVICE,
+                "description": "Stops servers idle for longer than EmbeddedHub.cull_idle_timeout.",
+                "scopes": list(CULLER_SCOPES),
+                "services": [CULLER_SERVICE],
+            }
+        )
+        # A server reports its activity every 5 minutes by default: with a shorter
+        # timeout an active server would be culled between two reports.
+        environment = c.EmbeddedSpawner.environment
+        if not (isinstance(environment, dict) and ACTIVITY_INTERVAL_ENV in environment):
+            interval = max(1, min(HUB_ACTIVITY_INTERVAL, self.cull_idle_timeout // 4))
+            environment.update({ACTIVITY_INTERVAL_ENV: str(interval)})
 
     def login_instructions(self) -> str:
         """What the launcher prints once the hub is up: where to go and how to log in."""

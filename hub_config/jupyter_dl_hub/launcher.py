@@ -73,6 +73,14 @@ def parse_args(argv: Sequence[str] | None) -> tuple[argparse.Namespace, list[str
         type=Path,
         help=f"where the hub keeps its state (default: ${STATE_DIR_ENV}, else ./.state/hub)",
     )
+    parser.add_argument(
+        "-f",
+        "--config",
+        type=Path,
+        help="a JupyterHub configuration file to use instead of the installed"
+        f" {CONFIG_FILE_NAME}; set c.EmbeddedHub.<name> there and end it, like the"
+        " installed one, with EmbeddedHub(config=c).apply(c)",
+    )
     return parser.parse_known_args(argv)
 
 
@@ -86,5 +94,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         os.environ[PORT_ENV] = str(options.port)
     if options.state_dir is not None:
         os.environ[STATE_DIR_ENV] = str(options.state_dir.absolute())
-    EmbeddedJupyterHub.launch_instance(["--config", str(find_config_file()), *jupyterhub_args])
+    config_file = options.config.absolute() if options.config else find_config_file()
+    EmbeddedJupyterHub.launch_instance(["--config", str(config_file), *jupyterhub_args])
     return 0

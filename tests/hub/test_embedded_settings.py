@@ -115,8 +115,72 @@ def test_admin_token_belongs_to_an_admin_service(tmp_path: Path) -> None:
 def test_no_admin_token_declares_no_admin_service(tmp_path: Path) -> None:
     c = applied(embedded(tmp_path, demo_password=PASSWORD, admin_api_token=""))
     services = c.JupyterHub.services.get_value([])
-    # The quota service only.
-    assert [service["name"] for service in services] == ["jupyter-dl-quotas"]
+    # The quota service and the idle culler only.
+    assert [service["name"] for service in services] == [
+        "jupyter-dl-quotas",
+        "jupyterhub-idle-culler",
+    ]
+
+
+def culler(c: Config) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
+    """The culler's service and role in an applied configuration (None when absent)."""
+    services = c.JupyterHub.services.get_value([])
+    roles = c.JupyterHub.load_roles.get_value([])
+    service = next((s for s in services if s["name"] == "jupyterhub-idle-culler"), None)
+    role = next((r for r in roles if r["name"] == "jupyterhub-idle-culler"), None)
+    return service, role
+
+
+def test_idle_servers_are_culled_after_an_hour_by_default(tmp_path: Path) -> None:
+    c = applied(embedded(tmp_path, demo_password=PASSWORD))
+    service, role = culler(c)
+    assert service is not None
+    assert service["command"][1:] == [
+        "-m",
+        "jupyterhub_idle_culler",
+        "--timeout=3600",
+        "--cull-every=300",
+    ]
+    assert role == {
+        "name": "jupyterhub-idle-culler",
+        "description": role["description"],
+        "scopes": ["list:users", "read:users:activity", "read:servers", "delete:servers"],
+        "services": ["jupyterhub-idle-culler"],
+    }
+    # Servers report their activity at JupyterHub's usual pace, well within the hour.
+    assert c.EmbeddedSpawner.environment.get_value({}) == {"JUPYTERHUB_ACTIVITY_INTERVAL": "300"}
+
+
+def test_a_short_cull_timeout_makes_servers_report_activity_sooner(tmp_path: Path) -> None:
+    c = applied(
+        embedded(tmp_path, demo_password=PASSWORD, cull_idle_timeout=600, cull_max_age=86400)
+    )
+    service, _ = culler(c)
+    assert service is not None
+    assert service["command"][3:] == ["--timeout=600", "--cull-every=300", "--max-age=86400"]
+    assert c.EmbeddedSpawner.environment.get_value({}) == {"JUPYTERHUB_ACTIVITY_INTERVAL": "150"}
+
+
+def test_the_admins_activity_interval_is_kept(tmp_path: Path) -> None:
+    c = Config()
+    c.EmbeddedSpawner.environment = {"JUPYTERHUB_ACTIVITY_INTERVAL": "30", "LANG": "C.UTF-8"}
+    embedded(tmp_path, config=c, demo_password=PASSWORD, cull_idle_timeout=60).apply(c)
+    assert c.EmbeddedSpawner.environment == {
+        "JUPYTERHUB_ACTIVITY_INTERVAL": "30",
+        "LANG": "C.UTF-8",
+    }
+
+
+def test_no_culler_when_culling_is_off(tmp_path: Path) -> None:
+    c = applied(embedded(tmp_path, demo_password=PASSWORD, cull_idle_timeout=0))
+    assert culler(c) == (None, None)
+    assert "environment" not in c.EmbeddedSpawner
+
+
+@pytest.mark.parametrize("name", ["cull_idle_timeout", "cull_every", "cull_max_age"])
+def test_negative_cull_settings_are_refused(tmp_path: Path, name: str) -> None:
+    with pytest.raises(EmbeddedHubError, match=f"c.EmbeddedHub.{name} is -1"):
+        applied(embedded(tmp_path, demo_password=PASSWORD, **{name: -1}))
 
 
 def test_passwordless_login_is_for_the_demo_user_only() -> None:
