@@ -98,9 +98,7 @@ def pod_templates(objects):
 
 def assert_valid(objects):
     """Every object passes the checks the cluster would make, done offline."""
-    schema_text = (
-        resources.files("jupyter_dl.kube") / "schemas" / "pytorchjob.json"
-    ).read_text()
+    schema_text = (resources.files("jupyter_dl.kube") / "schemas" / "pytorchjob.json").read_text()
     for obj in objects:
         if obj["kind"] == "PyTorchJob":
             jsonschema.Draft202012Validator(json.loads(schema_text)).validate(obj)
