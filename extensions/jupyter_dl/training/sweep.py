@@ -136,7 +136,14 @@ class Sweep:
         return self._study
 
     def dataframe(self) -> Any:
-        """The trials as a pandas DataFrame (Optuna's ``trials_dataframe``)."""
+        """The trials as a pandas DataFrame (Optuna's ``trials_dataframe``); needs pandas."""
+        from importlib.util import find_spec
+
+        if find_spec("pandas") is None:
+            raise ImportError(
+                "Sweep.dataframe() needs pandas (pip install pandas); .trials has the same"
+                " rows as dicts"
+            )
         return self.study.trials_dataframe()
 
     # -- control -------------------------------------------------------------
