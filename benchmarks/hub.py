@@ -44,6 +44,8 @@ from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
+from report import Result, heading, print_table
+
 GOAL_CHECK_MS = 5.0
 GOAL_SPAWN_RATIO = 1.1
 DAY = 86400.0
@@ -63,20 +65,6 @@ FULL = Sizes(
     users=10_000, groups=100, user_limits=2_000, sessions_per_user=20, checks=2_000, rounds=7
 )
 QUICK = Sizes(users=1_000, groups=20, user_limits=200, sessions_per_user=5, checks=200, rounds=2)
-
-
-@dataclass
-class Result:
-    measure: str
-    ours: str
-    baseline: str = "-"
-    ratio: str = "-"
-    goal: str = "-"
-    met: bool | None = None
-
-
-def heading(text: str) -> None:
-    print(f"\n== {text} ==", flush=True)
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -467,25 +455,6 @@ def bench_spawn(sizes: Sizes) -> list[Result]:
             ratio <= GOAL_SPAWN_RATIO,
         )
     ]
-
-
-def print_table(results: list[Result]) -> None:
-    heading("results")
-    head = ("measure", "jupyter-dl", "baseline", "ratio", "goal", "met")
-    rows = [
-        (
-            r.measure,
-            r.ours,
-            r.baseline,
-            r.ratio,
-            r.goal,
-            "-" if r.met is None else ("yes" if r.met else "NO"),
-        )
-        for r in results
-    ]
-    widths = [max(len(str(x)) for x in col) for col in zip(head, *rows, strict=True)]
-    for row in [head, tuple("-" * w for w in widths), *rows]:
-        print("  " + "  ".join(str(x).ljust(w) for x, w in zip(row, widths, strict=True)))
 
 
 def main() -> None:

@@ -48,6 +48,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from report import Result, heading, print_table
+
 GOAL_P50_MS = 1.0
 GOAL_RPS = 2000.0
 GOAL_RATIO = 0.9
@@ -69,22 +71,6 @@ class Sizes:
 
 FULL = Sizes(5_000, 500, 10.0, 32, 32, 64, 3)
 QUICK = Sizes(200, 20, 0.5, 8, 8, 8, 1)
-
-
-@dataclass
-class Result:
-    """One line of the final table."""
-
-    measure: str
-    ours: str
-    baseline: str = "-"
-    ratio: str = "-"
-    goal: str = "-"
-    met: bool | None = None
-
-
-def heading(text: str) -> None:
-    print(f"\n== {text} ==", flush=True)
 
 
 # --- the models, built the same way here and in the server process -----------------
@@ -594,25 +580,6 @@ def main() -> None:
 
     results += bench_cnn(sizes)
     print_table(results)
-
-
-def print_table(results: list[Result]) -> None:
-    heading("results")
-    head = ("measure", "jupyter-dl", "baseline", "ratio", "goal", "met")
-    rows = [
-        (
-            r.measure,
-            r.ours,
-            r.baseline,
-            r.ratio,
-            r.goal,
-            "-" if r.met is None else ("yes" if r.met else "NO"),
-        )
-        for r in results
-    ]
-    widths = [max(len(str(x)) for x in col) for col in zip(head, *rows, strict=True)]
-    for row in [head, tuple("-" * w for w in widths), *rows]:
-        print("  " + "  ".join(str(x).ljust(w) for x, w in zip(row, widths, strict=True)))
 
 
 if __name__ == "__main__":

@@ -40,6 +40,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlencode
 
+from report import Result, heading, print_table
+
 TOKEN = "bench"
 MLFLOW_SEED_BUDGET_S = 180.0
 OPTIMIZERS = ("adam", "adamw", "sgd")
@@ -60,22 +62,6 @@ class Sizes:
 
 FULL = Sizes(100_000, 10_000, 2_000, 250_000, 3, 10_000, 20, 1_000_000, 20)
 QUICK = Sizes(5_000, 500, 200, 10_000, 1, 300, 5, 100_000, 5)
-
-
-@dataclass
-class Result:
-    """One line of the final table."""
-
-    measure: str
-    ours: str
-    baseline: str = "-"
-    ratio: str = "-"
-    goal: str = "-"
-    met: bool | None = None
-
-
-def heading(text: str) -> None:
-    print(f"\n== {text} ==", flush=True)
 
 
 def short(n: int) -> str:
@@ -573,25 +559,6 @@ class Server:
 
 
 # --------------------------------------------------------------------- main
-
-
-def print_table(results: list[Result]) -> None:
-    heading("results")
-    head = ("measure", "jupyter-dl", "baseline", "ratio", "goal", "met")
-    rows = [
-        (
-            r.measure,
-            r.ours,
-            r.baseline,
-            r.ratio,
-            r.goal,
-            "-" if r.met is None else ("yes" if r.met else "NO"),
-        )
-        for r in results
-    ]
-    widths = [max(len(str(x)) for x in col) for col in zip(head, *rows, strict=True)]
-    for row in [head, tuple("-" * w for w in widths), *rows]:
-        print("  " + "  ".join(str(x).ljust(w) for x, w in zip(row, widths, strict=True)))
 
 
 def main() -> None:
