@@ -35,6 +35,9 @@ $(PY):
 
 $(STAMP): $(PY) $(INSTALL_INPUTS)
 	$(PIP) install --quiet $(TORCH_PIN)
+	# `labextension develop` copies install.json into the built extension; the wheel
+	# adds labextension/install.json itself, so a stale copy would be added twice.
+	rm -f extensions/jupyter_dl/labextension/install.json
 	$(PIP) install --quiet -e ".[test,lint]"
 	# Link the built extension instead of the installed copy, so rebuilds show on reload.
 	$(VENV)/bin/jupyter labextension develop --overwrite . >/dev/null
