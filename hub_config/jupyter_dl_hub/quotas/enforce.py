@@ -33,10 +33,12 @@ class Hub(Protocol):
     """What the enforcer needs of the hub (:class:`.hubclient.HubClient`)."""
 
     async def users(self, state: str | None = None, *, fresh: bool = False) -> dict[str, HubUser]:
-        raise NotImplementedError
+        """The hub's users by name, with their servers (``state``: only those in it)."""
+        ...
 
     async def stop_server(self, user: str, server: str) -> None:
-        raise NotImplementedError
+        """Stop one of a user's servers."""
+        ...
 
 
 @dataclass(frozen=True)
