@@ -21,6 +21,17 @@ from typing import Any
 DEFAULT_GRACE = 10.0
 
 
+def current_user() -> str | None:
+    """The name of the user this process runs as; None in a container whose uid has
+    no passwd entry."""
+    import getpass
+
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return None
+
+
 def spawn_detached(
     argv: list[str], log: Path, cwd: Path | None = None, env: dict[str, str] | None = None
 ) -> tuple[int, float]:

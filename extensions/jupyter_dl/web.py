@@ -66,6 +66,11 @@ class PlatformHandler(ExtensionHandlerMixin, APIHandler):
         else:
             super().log_exception(typ, value, tb)
 
+    @property
+    def user_name(self) -> str | None:
+        """Who is asking: the server's user (the hub user under JupyterHub), if known."""
+        return (self.current_user.username if self.current_user else None) or None
+
     async def call(self, fn: Callable[..., T], *args: Any) -> T:
         """Run a (blocking) service call on a worker thread, so the event loop never waits."""
         return await IOLoop.current().run_in_executor(None, fn, *args)

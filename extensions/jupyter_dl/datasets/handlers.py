@@ -37,10 +37,6 @@ class DatasetHandler(PlatformHandler):
         service: DatasetService = self.settings["dl_datasets"]
         return service
 
-    @property
-    def user_name(self) -> str | None:
-        return (self.current_user.username if self.current_user else None) or None
-
     def number(self, name: str, default: int) -> int:
         value = self.int_argument(name, default)
         return default if value is None else value

@@ -105,18 +105,18 @@ def _serve(args: argparse.Namespace) -> int:
     if not args.model:
         raise ValueError("name a model: jupyter dl serve NAME[@ALIAS|:VERSION] (or --package DIR)")
     from ..api import deployment_service
+    from ..processes import current_user
     from .deploy import run
-    from .publish import _user
 
     service = deployment_service()
     if args.detach:
-        deployment = service.start(args.model, _user(), **settings)
+        deployment = service.start(args.model, current_user(), **settings)
         running = service.wait_ready(deployment["id"])
         print(
             f"{running['id']}: serving {running['model']} v{running['version']} at {running['url']}"
         )
         return 0
-    deployment = service.create(args.model, _user(), **settings)
+    deployment = service.create(args.model, current_user(), **settings)
     return run(service, deployment["id"])
 
 

@@ -38,10 +38,6 @@ class RegistryHandler(PlatformHandler):
         service: DeploymentService = self.settings["dl_deployments"]
         return service
 
-    @property
-    def user_name(self) -> str | None:
-        return (self.current_user.username if self.current_user else None) or None
-
 
 class ModelsHandler(RegistryHandler):
     @web.authenticated

@@ -9,13 +9,13 @@ stored program ready to call, without the code that defined the model.
 
 from __future__ import annotations
 
-import getpass
 import json
 import shutil
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from ..errors import BadRequest, NotFound
+from ..processes import current_user
 
 if TYPE_CHECKING:
     from .deployments import DeploymentService
@@ -63,7 +63,7 @@ def publish(
         except BaseException:
             shutil.rmtree(staging, ignore_errors=True)
             raise
-        return service.register(name, package, run_id, description, aliases, _user())
+        return service.register(name, package, run_id, description, aliases, current_user())
     except PackageError as e:
         raise ValueError(str(e)) from None
     except (BadRequest, NotFound) as e:
@@ -209,7 +209,7 @@ def deploy(
     try:
         record = service.start(
             ref,
-            _user(),
+            current_user(),
             port=port,
             max_batch_size=max_batch_size,
             max_wait_ms=max_wait_ms,
@@ -273,10 +273,3 @@ def _run_id(run: Any) -> str | None:
     if isinstance(run, Run):
         return run.id
     raise TypeError(f"run must be a run id, a Run or a Job, not {type(run).__name__}")
-
-
-def _user() -> str | None:
-    try:
-        return getpass.getuser()
-    except (KeyError, OSError):
-        return None

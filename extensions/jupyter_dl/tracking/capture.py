@@ -11,7 +11,6 @@ timeout, and the package list comes from installed metadata rather than a
 
 from __future__ import annotations
 
-import getpass
 import logging
 import os
 import platform
@@ -22,6 +21,8 @@ import sysconfig
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
+
+from ..processes import current_user
 
 log = logging.getLogger(__name__)
 
@@ -53,7 +54,7 @@ def capture_environment() -> dict[str, Any]:
         "pid": os.getpid(),
         "argv": list(sys.argv),
         "cwd": os.getcwd(),
-        "user": _user(),
+        "user": current_user(),
         "torch": _torch(),
         "gpus": gpu_report["gpus"],
         "cuda_driver": gpu_report["driver"],
@@ -283,13 +284,6 @@ def _script_path() -> str | None:
     if any(path.is_relative_to(Path(p).resolve()) for p in installed if p):
         return None
     return str(path)
-
-
-def _user() -> str | None:
-    try:
-        return getpass.getuser()
-    except (KeyError, OSError):  # a container uid without a passwd entry
-        return None
 
 
 def _torch() -> dict[str, Any] | None:

@@ -67,7 +67,7 @@ class RunsHandler(TrackingHandler):
         unknown = set(body) - allowed
         if unknown:
             raise BadRequest(f"unknown fields {', '.join(sorted(unknown))}")
-        owner = (self.current_user.username if self.current_user else None) or None
+        owner = self.user_name
         run = await self.call(
             lambda: self.tracking.create_run(
                 body["project"],

@@ -74,7 +74,7 @@ class JobsHandler(TrainingHandler):
             raise BadRequest("args must be a list of strings")
         root = Path(self.settings.get("server_root_dir") or os.getcwd())
         path = file_in_root(root, body[kind], kind)
-        user = (self.current_user.username if self.current_user else None) or None
+        user = self.user_name
         return JobRequest(
             kind=kind,
             script=path,

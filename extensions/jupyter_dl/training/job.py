@@ -9,7 +9,6 @@ jobs. Bad arguments are refused with a ``ValueError`` before anything starts.
 
 from __future__ import annotations
 
-import getpass
 import os
 import sys
 import threading
@@ -19,6 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, overload
 
 from ..errors import BadRequest
+from ..processes import current_user
 from .service import FINAL_STATUSES, JobRequest
 
 if TYPE_CHECKING:
@@ -206,7 +206,7 @@ def train(
         "backend": backend,
         "max_restarts": max_restarts,
         "options": dict(options or {}),
-        "owner": _user(),
+        "owner": current_user(),
         "pythonpath": _user_paths(),
         "workdir": Path.cwd(),
     }
@@ -302,13 +302,6 @@ def _user_paths() -> list[str]:
         if path.is_dir() and not any(path.is_relative_to(root) for root in installed):
             paths.append(str(path))
     return list(dict.fromkeys(paths))
-
-
-def _user() -> str | None:
-    try:
-        return getpass.getuser()
-    except (KeyError, OSError):
-        return None
 
 
 def _prefixed(text: str, rank: int) -> str:

@@ -350,8 +350,7 @@ def _create(
 ) -> dict[str, Any]:
     import optuna
 
-    from ..processes import create_time
-    from .job import _user
+    from ..processes import create_time, current_user
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)  # the panel and .trials show progress
     pid = os.getpid()
@@ -367,7 +366,7 @@ def _create(
             trials_requested=trials,
             parallel=parallel,
             backend=backend,
-            owner=_user(),
+            owner=current_user(),
             pid=pid,
             pid_started_at=create_time(pid),
         )

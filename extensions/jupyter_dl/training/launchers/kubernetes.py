@@ -421,7 +421,8 @@ def preview(
     otherwise a function job. The job id in the names is all zeros. Raises
     ``ValueError`` for what ``dl.train`` would refuse."""
     from ...api import training_service
-    from ..job import _user, _user_paths
+    from ...processes import current_user
+    from ..job import _user_paths
     from ..service import JobRequest
 
     service = training_service()
@@ -438,7 +439,7 @@ def preview(
         script=path,
         command=[] if path else [name],
         workdir=Path.cwd(),
-        owner=_user(),
+        owner=current_user(),
         pythonpath=_user_paths(),
         options=dict(options or {}),
     )
