@@ -10,14 +10,18 @@ import {
   nullTranslator,
   TranslationBundle
 } from '@jupyterlab/translation';
-import { ReactWidget, UseSignal } from '@jupyterlab/ui-components';
-import { Message } from '@lumino/messaging';
+import { UseSignal } from '@jupyterlab/ui-components';
 import { ISignal } from '@lumino/signaling';
 import * as React from 'react';
 
 import { ThemeContext } from '../shared/charts/theme';
 import { PanelScope } from '../shared/feedback';
-import { Freshness, Location, PlatformPanel } from '../shared/panel';
+import {
+  Freshness,
+  LiveContent,
+  Location,
+  PlatformPanel
+} from '../shared/panel';
 import { experimentsIcon } from './icons';
 import { CompareView } from './components/CompareView';
 import { RunsView } from './components/RunsView';
@@ -28,24 +32,20 @@ import { EXPERIMENTS_ID, IRunDetail } from './tokens';
 /**
  * The body of the panel.
  */
-export class ExperimentsContent extends ReactWidget {
+export class ExperimentsContent extends LiveContent<ExperimentsModel> {
   constructor(options: ExperimentsPanel.IOptions) {
-    super();
-    this.model = options.model;
+    super(options.model);
     this._trans = (options.translator ?? nullTranslator).load('jupyter_dl');
     this._onPublish = options.onPublish ?? null;
     this.addClass('jp-DLPanel');
     this.addClass('jp-DLExperiments');
     this.node.setAttribute('data-testid', 'dl-experiments');
-    this.node.tabIndex = -1;
     this.model.changed.connect(this._onViewChanged, this);
     options.themeManager?.themeChanged.connect(() => {
       this._themeVersion++;
       this.update();
     }, this);
   }
-
-  readonly model: ExperimentsModel;
 
   /**
    * Escape leaves a run or a comparison, unless a field wants the key.
@@ -148,43 +148,15 @@ export class ExperimentsContent extends ReactWidget {
     );
   }
 
-  protected onAfterAttach(msg: Message): void {
-    super.onAfterAttach(msg);
-    this.node.addEventListener('keydown', this);
-  }
-
-  protected onBeforeDetach(msg: Message): void {
-    this.model.isActive = false;
-    this.node.removeEventListener('keydown', this);
-    super.onBeforeDetach(msg);
-  }
-
-  protected onAfterShow(msg: Message): void {
-    super.onAfterShow(msg);
-    this.model.isActive = true;
-  }
-
-  protected onAfterHide(msg: Message): void {
-    super.onAfterHide(msg);
-    this.model.isActive = false;
-  }
-
-  protected onActivateRequest(msg: Message): void {
-    super.onActivateRequest(msg);
-    if (!this.node.contains(document.activeElement)) {
-      this._focusView();
-    }
-  }
-
   /**
    * Keyboard focus follows the view: into a run's tabs or the comparison,
    * and back to the run last opened in the table.
    */
   private _onViewChanged(): void {
-    requestAnimationFrame(() => this._focusView());
+    requestAnimationFrame(() => this.focusView());
   }
 
-  private _focusView(): void {
+  protected focusView(): void {
     let target: HTMLElement | null = null;
     if (this.model.view === 'runs') {
       const id = this._lastOpened;

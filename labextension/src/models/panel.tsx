@@ -10,14 +10,19 @@ import {
   nullTranslator,
   TranslationBundle
 } from '@jupyterlab/translation';
-import { ReactWidget, UseSignal } from '@jupyterlab/ui-components';
-import { Message } from '@lumino/messaging';
+import { UseSignal } from '@jupyterlab/ui-components';
 import { ISignal } from '@lumino/signaling';
 import * as React from 'react';
 
 import { ThemeContext } from '../shared/charts/theme';
 import { Empty, PanelScope } from '../shared/feedback';
-import { Freshness, ICrumb, Location, PlatformPanel } from '../shared/panel';
+import {
+  Freshness,
+  ICrumb,
+  LiveContent,
+  Location,
+  PlatformPanel
+} from '../shared/panel';
 import { DeploymentView } from './components/DeploymentView';
 import { DeploymentList, ModelList } from './components/ModelList';
 import { ModelView } from './components/ModelView';
@@ -30,24 +35,20 @@ import { IModelVersion, MODELS_ID } from './tokens';
 /**
  * The body of the panel.
  */
-export class ModelsContent extends ReactWidget {
+export class ModelsContent extends LiveContent<ModelsModel> {
   constructor(options: ModelsPanel.IOptions) {
-    super();
-    this.model = options.model;
+    super(options.model);
     this._onOpenRun = options.onOpenRun;
     this._onOpenDataset = options.onOpenDataset ?? null;
     this._trans = (options.translator ?? nullTranslator).load('jupyter_dl');
     this.addClass('jp-DLPanel');
     this.addClass('jp-DLModels');
     this.node.setAttribute('data-testid', 'dl-models');
-    this.node.tabIndex = -1;
     options.themeManager?.themeChanged.connect(() => {
       this._themeVersion++;
       this.update();
     }, this);
   }
-
-  readonly model: ModelsModel;
 
   /**
    * Escape leaves a deployment for its model, unless a field wants the key.
@@ -184,36 +185,12 @@ export class ModelsContent extends ReactWidget {
     );
   }
 
-  protected onAfterAttach(msg: Message): void {
-    super.onAfterAttach(msg);
-    this.node.addEventListener('keydown', this);
-  }
-
-  protected onBeforeDetach(msg: Message): void {
-    this.model.isActive = false;
-    this.node.removeEventListener('keydown', this);
-    super.onBeforeDetach(msg);
-  }
-
-  protected onAfterShow(msg: Message): void {
-    super.onAfterShow(msg);
-    this.model.isActive = true;
-  }
-
-  protected onAfterHide(msg: Message): void {
-    super.onAfterHide(msg);
-    this.model.isActive = false;
-  }
-
-  protected onActivateRequest(msg: Message): void {
-    super.onActivateRequest(msg);
-    if (!this.node.contains(document.activeElement)) {
-      const target =
-        this.node.querySelector<HTMLElement>(
-          '.jp-DLModels-item.jp-mod-current'
-        ) ?? this.node.querySelector<HTMLElement>('input[type="search"]');
-      (target ?? this.node).focus();
-    }
+  protected focusView(): void {
+    const target =
+      this.node.querySelector<HTMLElement>(
+        '.jp-DLModels-item.jp-mod-current'
+      ) ?? this.node.querySelector<HTMLElement>('input[type="search"]');
+    (target ?? this.node).focus();
   }
 
   private _onOpenDataset: ((dataset: string, version: string) => void) | null;

@@ -17,10 +17,63 @@ import {
   Toolbar,
   ToolbarButtonComponent
 } from '@jupyterlab/ui-components';
+import { Message } from '@lumino/messaging';
 import { Widget } from '@lumino/widgets';
 import * as React from 'react';
 
 import { Spinner } from './feedback';
+
+/**
+ * The body of a panel whose model refreshes itself only while the panel is on
+ * show (``isActive``): keys reach ``handleEvent`` while it is attached, and
+ * activating the panel puts the keyboard focus in its current view.
+ */
+export abstract class LiveContent<
+  M extends { isActive: boolean }
+> extends ReactWidget {
+  constructor(model: M) {
+    super();
+    this.model = model;
+    this.node.tabIndex = -1;
+  }
+
+  readonly model: M;
+
+  abstract handleEvent(event: Event): void;
+
+  /**
+   * Move the keyboard focus into the view on show.
+   */
+  protected abstract focusView(): void;
+
+  protected onAfterAttach(msg: Message): void {
+    super.onAfterAttach(msg);
+    this.node.addEventListener('keydown', this);
+  }
+
+  protected onBeforeDetach(msg: Message): void {
+    this.model.isActive = false;
+    this.node.removeEventListener('keydown', this);
+    super.onBeforeDetach(msg);
+  }
+
+  protected onAfterShow(msg: Message): void {
+    super.onAfterShow(msg);
+    this.model.isActive = true;
+  }
+
+  protected onAfterHide(msg: Message): void {
+    super.onAfterHide(msg);
+    this.model.isActive = false;
+  }
+
+  protected onActivateRequest(msg: Message): void {
+    super.onActivateRequest(msg);
+    if (!this.node.contains(document.activeElement)) {
+      this.focusView();
+    }
+  }
+}
 
 /**
  * A main-area panel of the platform with its toolbar: location, spacer,

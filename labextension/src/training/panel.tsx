@@ -10,14 +10,18 @@ import {
   nullTranslator,
   TranslationBundle
 } from '@jupyterlab/translation';
-import { ReactWidget, UseSignal } from '@jupyterlab/ui-components';
-import { Message } from '@lumino/messaging';
+import { UseSignal } from '@jupyterlab/ui-components';
 import { ISignal } from '@lumino/signaling';
 import * as React from 'react';
 
 import { ThemeContext } from '../shared/charts/theme';
 import { PanelScope } from '../shared/feedback';
-import { Freshness, Location, PlatformPanel } from '../shared/panel';
+import {
+  Freshness,
+  LiveContent,
+  Location,
+  PlatformPanel
+} from '../shared/panel';
 import { TabList, tabPanelProps } from '../shared/tabs';
 import { JobsView } from './components/JobsView';
 import { JobView } from './components/JobView';
@@ -33,24 +37,20 @@ const TABS_ID = 'jp-DLTraining';
 /**
  * The body of the panel.
  */
-export class TrainingContent extends ReactWidget {
+export class TrainingContent extends LiveContent<TrainingModel> {
   constructor(options: TrainingPanel.IOptions) {
-    super();
-    this.model = options.model;
+    super(options.model);
     this._onOpenRun = options.onOpenRun;
     this._trans = (options.translator ?? nullTranslator).load('jupyter_dl');
     this.addClass('jp-DLPanel');
     this.addClass('jp-DLTraining');
     this.node.setAttribute('data-testid', 'dl-training');
-    this.node.tabIndex = -1;
     this.model.changed.connect(this._onViewChanged, this);
     options.themeManager?.themeChanged.connect(() => {
       this._themeVersion++;
       this.update();
     }, this);
   }
-
-  readonly model: TrainingModel;
 
   /**
    * Escape leaves a job, a sweep or the launch form, unless a field wants it.
@@ -183,34 +183,6 @@ export class TrainingContent extends ReactWidget {
     );
   }
 
-  protected onAfterAttach(msg: Message): void {
-    super.onAfterAttach(msg);
-    this.node.addEventListener('keydown', this);
-  }
-
-  protected onBeforeDetach(msg: Message): void {
-    this.model.isActive = false;
-    this.node.removeEventListener('keydown', this);
-    super.onBeforeDetach(msg);
-  }
-
-  protected onAfterShow(msg: Message): void {
-    super.onAfterShow(msg);
-    this.model.isActive = true;
-  }
-
-  protected onAfterHide(msg: Message): void {
-    super.onAfterHide(msg);
-    this.model.isActive = false;
-  }
-
-  protected onActivateRequest(msg: Message): void {
-    super.onActivateRequest(msg);
-    if (!this.node.contains(document.activeElement)) {
-      this._focusView();
-    }
-  }
-
   private _openJob(id: string): void {
     this._lastOpened = id;
     this.model.openJob(id);
@@ -222,14 +194,14 @@ export class TrainingContent extends ReactWidget {
   }
 
   private _onViewChanged(): void {
-    requestAnimationFrame(() => this._focusView());
+    requestAnimationFrame(() => this.focusView());
   }
 
   /**
    * Keyboard focus follows the view: back to the row last opened, into a
    * job's log, or the form's first field (which focuses itself).
    */
-  private _focusView(): void {
+  protected focusView(): void {
     const view = this.model.view;
     if (view === 'launch') {
       return;
