@@ -50,12 +50,16 @@ install: $(STAMP)
 run: install
 	$(VENV)/bin/jupyter-dl hub --ip $(HUB_IP) --port $(HUB_PORT)
 
-# Debian packages the browser tests need; installed once, skipped when present.
+# Debian packages some tests need: Chromium for the browser tests, PostgreSQL for
+# the team store's tests (tests/postgres.py starts a throwaway server from its
+# binaries). Installed once; a package already present is skipped.
 system-deps:
-	@command -v chromium >/dev/null || { \
+	@missing=$$( command -v chromium >/dev/null || echo chromium; \
+		ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || echo postgresql ); \
+	[ -z "$$missing" ] || { \
 		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 		$$SUDO apt-get update -qq && \
-		DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null; }
+		DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing >/dev/null; }
 
 lint: install
 	$(VENV)/bin/ruff check .
@@ -65,10 +69,10 @@ lint: install
 
 # Server and kernel tests use jupyter-server's fixtures; the hub and the browser
 # tests drive real processes with their own event loops: separate pytest runs.
-test-server: install
+test-server: install system-deps
 	$(PY) -m pytest tests/server tests/kernel
 
-test-hub: install
+test-hub: install system-deps
 	$(PY) -m pytest tests/hub
 
 test-ui: install system-deps

@@ -31,3 +31,15 @@ def _has_cuda() -> bool:
     from jupyter_dl.gpus import probe
 
     return bool(probe().gpus)
+
+
+@pytest.fixture(scope="session")
+def postgres():
+    """A throwaway PostgreSQL server for the session (see ``tests/postgres.py``)."""
+    from tests.postgres import PostgresServer, find_binaries
+
+    if find_binaries() is None:
+        pytest.skip("needs PostgreSQL's server binaries (make system-deps installs them)")
+    server = PostgresServer.start()
+    yield server
+    server.stop()
