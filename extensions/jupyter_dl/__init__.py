@@ -1,7 +1,7 @@
 """jupyter-dl: a deep-learning platform inside JupyterHub and JupyterLab.
 
 ``import jupyter_dl as dl`` is the user's entry point (``dl.info()``, ``dl.init``,
-``dl.dataset``, ``dl.datasets``, ``dl.train``, ``dl.job``, ``dl.distributed``,
+``dl.dataset``, ``dl.datasets``, ``dl.compare``, ``dl.train``, ``dl.job``, ``dl.distributed``,
 ``dl.publish``, ``dl.load_model``, ``dl.sweep``, ``dl.report``). The names are resolved
 lazily so that importing the package, which every Jupyter server does to load the
 extension, costs next to nothing.
@@ -23,6 +23,7 @@ __all__ = [
     "Sweep",
     "__version__",
     "choice",
+    "compare",
     "current",
     "dataset",
     "datasets",
@@ -50,6 +51,7 @@ __all__ = [
 ]
 
 _API = {
+    "compare",
     "current",
     "dataset",
     "datasets",

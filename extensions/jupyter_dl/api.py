@@ -37,6 +37,7 @@ if TYPE_CHECKING:
     from .training.service import TrainingService
 
 __all__ = [
+    "compare",
     "current",
     "dataset",
     "datasets",
@@ -254,6 +255,26 @@ def finish(status: str = "finished", exit_code: int | None = None) -> None:
     if _run is not None:
         _run.finish(status, exit_code)
         _run = None
+
+
+def compare(runs: Sequence[Any], keys: Sequence[str] = (), points: int = 600) -> dict[str, Any]:
+    """Runs side by side, as the Experiments panel's Compare shows them.
+
+    ``runs`` are run ids, ``Run``s or ``Job``s (a job's run). Returns ``{"runs": [{id,
+    name, project, status, config, summary}], "series": {key: {run id: {"steps",
+    "values"}}}}`` for the metrics ``keys`` (every metric of the runs by default), each
+    series downsampled to about ``points`` points keeping its lows and highs.
+    """
+    from .errors import BadRequest, NotFound
+    from .registry.publish import _run_id
+
+    if isinstance(runs, str) or not isinstance(runs, Sequence):
+        raise TypeError("dl.compare takes a list of runs: run ids, Runs or Jobs")
+    ids = [str(_run_id(run)) for run in runs]
+    try:
+        return training_service().tracking.compare(ids, list(keys), points)
+    except (BadRequest, NotFound) as e:
+        raise ValueError(e.message) from None
 
 
 def current() -> Run:

@@ -30,9 +30,14 @@ def publish(
     description: str = "",
     aliases: Sequence[str] = ("staging",),
     service: RegistryService | None = None,
+    kept: str = "model",
 ) -> dict[str, Any]:
     """Publish ``model`` (a ``torch.nn.Module``) as the next version of ``name``.
 
+    - ``model`` may also be a run (a run id, a ``Run`` or a ``Job``) that kept a model
+      with ``dl.log_model``: the model it kept as ``kept`` is published, checked and
+      replayed again first, as the Experiments panel's Publish button does. A sweep's
+      best trial or a finished job is published this way, without its model in memory.
     - ``example_input``: what ``model(...)`` takes (a tensor, a tuple of tensors or a
       dict of them), batch dimension first; it fixes the signature and is replayed on
       the stored model, which must give the same output or nothing is published.
@@ -46,6 +51,13 @@ def publish(
     """
     from .package import PackageError, build
 
+    if _is_run(model):
+        if run is not None or example_input is not None:
+            raise ValueError(
+                "publishing a run's kept model takes neither run= nor example_input=:"
+                " the run is the model's run, and its package holds its example"
+            )
+        return _publish_kept(_run_id(model), name, kept, description, aliases, service)
     if example_input is None:
         raise ValueError(
             "dl.publish needs example_input=: a batch the model takes, used to export it"
@@ -253,6 +265,38 @@ def _service() -> RegistryService:
     from ..api import registry_service
 
     return registry_service()
+
+
+def _publish_kept(
+    run_id: str | None,
+    name: str,
+    kept: str,
+    description: str,
+    aliases: Sequence[str],
+    service: RegistryService | None,
+) -> dict[str, Any]:
+    """The model a run kept with ``log_model``, registered as the next version of ``name``."""
+    from ..tracking.run import MODELS_FOLDER
+
+    if not isinstance(kept, str) or not kept or "/" in kept:
+        raise ValueError(f"kept must name a model the run kept, such as 'model', not {kept!r}")
+    service = service or _service()
+    try:
+        return service.register_from_run(
+            name, str(run_id), f"{MODELS_FOLDER}/{kept}", description, aliases, current_user()
+        )
+    except (BadRequest, NotFound) as e:
+        raise ValueError(e.message) from None
+
+
+def _is_run(value: Any) -> bool:
+    """Whether ``publish`` was handed a run (an id, a ``Run``, a ``Job``) instead of a model."""
+    if isinstance(value, str):
+        return True
+    from ..tracking.run import Run
+    from ..training.job import Job
+
+    return isinstance(value, (Run, Job))
 
 
 def _run_id(run: Any) -> str | None:
