@@ -125,8 +125,9 @@ class Store:
     def session(self, write: bool = False) -> Iterator[Session]:
         """A transaction: committed when the block succeeds, rolled back otherwise.
 
-        ``write=True`` takes SQLite's write lock when the transaction begins, so
-        read-modify-write sequences from concurrent processes never interleave.
+        ``write=True`` takes the database's write lock when the transaction begins
+        (SQLite's, or an advisory lock on PostgreSQL), so read-modify-write sequences
+        from concurrent processes never interleave.
         """
         from sqlalchemy.orm import Session
 
@@ -182,7 +183,10 @@ def _make_engine(url: str) -> Engine:
     from sqlalchemy import create_engine, event
 
     if sqlite_path(url) is None and not url.startswith("sqlite"):
-        return create_engine(url, pool_pre_ping=True, future=True)
+        engine = create_engine(url, pool_pre_ping=True, future=True)
+        if engine.dialect.name == "postgresql":
+            event.listen(engine, "begin", _serialise_postgresql_writers)
+        return engine
 
     engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
 
@@ -204,6 +208,18 @@ def _make_engine(url: str) -> Engine:
         connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
     return engine
+
+
+def _serialise_postgresql_writers(connection: Any) -> None:
+    """PostgreSQL's counterpart of SQLite's ``BEGIN IMMEDIATE``: a write transaction waits
+    for the one before it to end.
+
+    Services read, decide and write in one ``write=True`` transaction (the next version
+    number, a project created on first use); on SQLite these never interleave, and a
+    lock held until commit keeps it so on a shared server. Reads never take it.
+    """
+    if connection.get_execution_options().get("immediate"):
+        connection.exec_driver_sql("SELECT pg_advisory_xact_lock(hashtext('jupyter_dl_write'))")
 
 
 def _upgrade(engine: Engine, url: str) -> str | None:
