@@ -99,6 +99,22 @@ class JupyterDL(ExtensionApp):
         storage every server (and every deployment) can read.""",
     ).tag(config=True)
 
+    platform_url = Unicode(
+        help="""URL of the team's platform service (``.../services/jupyter-dl-platform/``).
+
+        When set, projects and runs, datasets and models are the team's: their routes
+        are forwarded to the service as this server's user, and kernels log runs
+        there. Jobs, sweeps and deployments stay on this server. Defaults to
+        $JUPYTER_DL_API_URL, which the hub sets for servers it points at the service;
+        empty means this server's own store holds everything.""",
+    ).tag(config=True)
+
+    @default("platform_url")
+    def _default_platform_url(self) -> str:
+        from .tracking.client import API_URL_ENV
+
+        return os.environ.get(API_URL_ENV, "")
+
     heartbeat_timeout = Float(
         120.0,
         help="""Seconds a running run (or a job's supervisor) may stay silent before
@@ -147,9 +163,11 @@ class JupyterDL(ExtensionApp):
         except StoreUnavailable as e:
             self.log.error("jupyter-dl: %s", e.message)
         from .datasets.service import DatasetService
+        from .permissions import PermissionService
         from .platform_info import PlatformInfoService
         from .registry.deployments import DeploymentService
         from .registry.service import RegistryService
+        from .tracking.client import api_token
         from .tracking.service import TrackingService
         from .training.service import TrainingService
         from .training.sweeps import SweepService
@@ -159,6 +177,9 @@ class JupyterDL(ExtensionApp):
         registry = RegistryService(self.store, models, tracking, datasets_service)
         self.settings.update(
             dl_store=self.store,
+            dl_platform_url=self.platform_url,
+            dl_platform_token=api_token() or "",
+            dl_permissions=PermissionService(self.store),
             dl_info_service=PlatformInfoService(self.store),
             dl_tracking=tracking,
             dl_datasets=datasets_service,
@@ -170,6 +191,7 @@ class JupyterDL(ExtensionApp):
 
     def initialize_handlers(self) -> None:
         from .datasets.handlers import default_handlers as dataset_handlers
+        from .forward import forward_handlers
         from .platform_info.handlers import default_handlers as info_handlers
         from .registry.handlers import default_handlers as registry_handlers
         from .tracking.handlers import default_handlers as tracking_handlers
@@ -177,6 +199,9 @@ class JupyterDL(ExtensionApp):
         from .training.sweep_handlers import default_handlers as sweep_handlers
         from .web import NotFoundHandler, api_path
 
+        if self.platform_url:
+            self.log.info("jupyter-dl: the team's platform at %s", self.platform_url)
+            self.handlers.extend(forward_handlers())
         self.handlers.extend(
             [
                 *info_handlers,

@@ -38,6 +38,14 @@ class NotFound(PlatformError):
     status = 404
 
 
+class Forbidden(PlatformError):
+    """The caller may see the resource but not do this to it (e.g. change what a group
+    only reads)."""
+
+    code = "forbidden"
+    status = 403
+
+
 class Conflict(PlatformError):
     """The request contradicts the resource's state (e.g. logging to a finished run)."""
 

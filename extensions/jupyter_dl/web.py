@@ -8,16 +8,18 @@ error names. Nothing reaches a client as a traceback.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from http import HTTPStatus
-from typing import Any, TypeVar
+from typing import Any, ClassVar, TypeVar
 
 from jupyter_server.base.handlers import APIHandler
 from jupyter_server.extension.handler import ExtensionHandlerMixin
 from tornado import web
 from tornado.ioloop import IOLoop
 
+from .access import Access
 from .errors import BadRequest, PlatformError
+from .permissions import PermissionService
 
 API_PREFIX = "dl/api"
 
@@ -41,8 +43,54 @@ def api_path(*parts: str) -> str:
     return "/".join([f"/{API_PREFIX}", *parts])
 
 
+#: Methods that read; any other method changes what the route names.
+READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+#: How a host tells the handlers who is asking: from the authenticated user (the
+#: server's ``current_user``) to their standing. Without one, every request has the
+#: whole store (a single-user server is its user's own platform).
+AccessResolver = Callable[[Any], Awaitable[Access]]
+
+
 class PlatformHandler(ExtensionHandlerMixin, APIHandler):
-    """Base of every ``/dl/api`` handler."""
+    """Base of every ``/dl/api`` handler.
+
+    ``guards`` maps the route's path arguments to the kind of record they name
+    (``{"run_id": "run"}``); before any method runs, each named record is checked
+    against the caller's :attr:`access`: reading for GET, changing for the rest.
+    """
+
+    guards: ClassVar[dict[str, str]] = {}
+    _access: Access | None = None
+
+    async def prepare(self) -> None:  # type: ignore[override]
+        await super().prepare()
+        if self._finished or self.current_user is None or self.request.method == "OPTIONS":
+            return  # @web.authenticated answers it
+        resolve: AccessResolver | None = self.settings.get("dl_access")
+        self._access = await resolve(self.current_user) if resolve else None
+        if self.access.unrestricted:
+            return
+        write = self.request.method not in READ_METHODS
+        for argument, kind in self.guards.items():
+            key = self.path_kwargs.get(argument)
+            if key is not None:
+                await self.call(self.permissions.check, self.access, kind, key, write)
+
+    @property
+    def access(self) -> Access:
+        """What the caller may see and change (:mod:`jupyter_dl.access`)."""
+        return self._access or Access.everything(self.user_name)
+
+    @property
+    def permissions(self) -> PermissionService:
+        service: PermissionService = self.settings["dl_permissions"]
+        return service
+
+    async def check(self, kind: str, key: str, write: bool = False) -> None:
+        """Check a record the request names in its body or query, not its path."""
+        if not self.access.unrestricted:
+            await self.call(self.permissions.check, self.access, kind, key, write)
 
     def write_error(self, status_code: int, **kwargs: Any) -> None:
         error = _exception(kwargs)
@@ -68,7 +116,10 @@ class PlatformHandler(ExtensionHandlerMixin, APIHandler):
 
     @property
     def user_name(self) -> str | None:
-        """Who is asking: the server's user (the hub user under JupyterHub), if known."""
+        """Who is asking: the user the host's access resolver names, else the server's
+        user (the hub user under JupyterHub), if known."""
+        if self._access is not None:
+            return self._access.user
         return (self.current_user.username if self.current_user else None) or None
 
     async def call(self, fn: Callable[..., T], *args: Any) -> T:

@@ -17,7 +17,7 @@ from urllib.parse import quote
 
 from tornado import web
 
-from ..errors import BadRequest, PreviewFailed
+from ..errors import BadRequest, Forbidden, PreviewFailed
 from ..tracking.handlers import RUN_ID
 from ..web import PlatformHandler, api_path
 from .manifest import relpath
@@ -32,6 +32,8 @@ PATH = r"(?P<path>.+)"
 
 
 class DatasetHandler(PlatformHandler):
+    guards = {"name": "dataset", "run_id": "run"}
+
     @property
     def datasets(self) -> DatasetService:
         service: DatasetService = self.settings["dl_datasets"]
@@ -91,7 +93,8 @@ class CatalogHandler(DatasetHandler):
     async def get(self) -> None:
         limit, cursor = self.page_args()
         q = self.get_query_argument("q", None) or None
-        self.finish((await self.call(self.datasets.list_datasets, q, limit, cursor)).to_json())
+        page = await self.call(self.datasets.list_datasets, q, limit, cursor, self.access)
+        self.finish(page.to_json())
 
     @web.authenticated
     async def post(self) -> None:
@@ -124,6 +127,8 @@ class OneDatasetHandler(DatasetHandler):
     @web.authenticated
     async def patch(self, name: str) -> None:
         body = self.body({"description", "tags", "owner"})
+        if "owner" in body and not self.access.admin:
+            raise Forbidden("only an admin may give a dataset to another user")
         self.finish(await self.call(self.datasets.update_dataset, name, body))
 
 
@@ -252,6 +257,19 @@ class DiffHandler(DatasetHandler):
         self.finish(result)
 
 
+class DatasetSharingHandler(DatasetHandler):
+    """Who holds a dataset, and sharing it with a group."""
+
+    @web.authenticated
+    async def get(self, name: str) -> None:
+        self.finish(await self.call(self.permissions.sharing, self.access, "dataset", name))
+
+    @web.authenticated
+    async def put(self, name: str) -> None:
+        body = self.get_json_body()
+        self.finish(await self.call(self.permissions.share, self.access, "dataset", name, body))
+
+
 class StatusHandler(DatasetHandler):
     @web.authenticated
     async def get(self, name: str) -> None:
@@ -262,7 +280,7 @@ class VersionRunsHandler(DatasetHandler):
     @web.authenticated
     async def get(self, name: str, version: str) -> None:
         limit, cursor = self.page_args()
-        page = await self.call(self.datasets.runs_using, name, version, limit, cursor)
+        page = await self.call(self.datasets.runs_using, name, version, limit, cursor, self.access)
         self.finish(page.to_json())
 
 
@@ -270,12 +288,14 @@ class RunDatasetsHandler(DatasetHandler):
     @web.authenticated
     async def get(self, run_id: str) -> None:
         limit, cursor = self.page_args()
-        page = await self.call(self.datasets.datasets_of_run, run_id, limit, cursor)
+        page = await self.call(self.datasets.datasets_of_run, run_id, limit, cursor, self.access)
         self.finish(page.to_json())
 
     @web.authenticated
     async def post(self, run_id: str) -> None:
         body = self.body({"dataset", "version"}, {"dataset"})
+        if isinstance(body["dataset"], str):
+            await self.check("dataset", body["dataset"])
         usage = await self.call(
             self.datasets.record_usage, run_id, body["dataset"], body.get("version") or "latest"
         )
@@ -298,5 +318,6 @@ default_handlers = [
     (api_path(*_VERSION, "runs"), VersionRunsHandler),
     (api_path("datasets", NAME, "diff"), DiffHandler),
     (api_path("datasets", NAME, "status"), StatusHandler),
+    (api_path("datasets", NAME, "sharing"), DatasetSharingHandler),
     (api_path("runs", RUN_ID, "datasets"), RunDatasetsHandler),
 ]

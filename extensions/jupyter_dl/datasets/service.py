@@ -27,6 +27,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from ..access import Access, where_visible
 from ..errors import BadRequest, Conflict, NotFound, StorageError
 from ..pages import Page, check_editable, iso_time
 from ..store import Store
@@ -55,9 +56,14 @@ class DatasetService:
     # ------------------------------------------------------------------ catalog
 
     def list_datasets(
-        self, q: str | None = None, limit: int = 50, cursor: str | None = None
+        self,
+        q: str | None = None,
+        limit: int = 50,
+        cursor: str | None = None,
+        visible: Access | None = None,
     ) -> Page:
-        """The catalog by name; ``q`` matches name, description and tags (any case)."""
+        """The catalog by name; ``q`` matches name, description and tags (any case);
+        with ``visible``, only the datasets that user may read."""
         from sqlalchemy import Text, cast, func, or_, select
 
         from ..store.models import Dataset, DatasetVersion
@@ -73,7 +79,7 @@ class DatasetService:
             .group_by(DatasetVersion.dataset_id)
             .subquery()
         )
-        where: list[Any] = []
+        where: list[Any] = where_visible(visible, Dataset)
         if q:
             needle = q.lower()
             where.append(
@@ -523,9 +529,15 @@ class DatasetService:
             return _usage_json(ds.name, version, usage.used_at)
 
     def runs_using(
-        self, name: str, ref: str = LATEST, limit: int = 50, cursor: str | None = None
+        self,
+        name: str,
+        ref: str = LATEST,
+        limit: int = 50,
+        cursor: str | None = None,
+        visible: Access | None = None,
     ) -> Page:
-        """Runs that used a version, most recent use first."""
+        """Runs that used a version, most recent use first (with ``visible``, those in
+        projects that user may read)."""
         from sqlalchemy import select, tuple_
 
         from ..store.models import DatasetUsage, Project, Run
@@ -538,7 +550,7 @@ class DatasetService:
                 select(Run, Project.name, DatasetUsage.used_at)
                 .join(DatasetUsage, DatasetUsage.run_id == Run.id)
                 .join(Project, Project.id == Run.project_id)
-                .where(DatasetUsage.version_id == version.id)
+                .where(DatasetUsage.version_id == version.id, *where_visible(visible, Project))
             )
             if state is not None:
                 stmt = stmt.where(
@@ -564,8 +576,15 @@ class DatasetService:
             next_cursor = manifest.encode_cursor({"at": used_at, "run": run.id})
         return Page(items, next_cursor)
 
-    def datasets_of_run(self, run_id: str, limit: int = 50, cursor: str | None = None) -> Page:
-        """The dataset versions a run used, in the order it used them."""
+    def datasets_of_run(
+        self,
+        run_id: str,
+        limit: int = 50,
+        cursor: str | None = None,
+        visible: Access | None = None,
+    ) -> Page:
+        """The dataset versions a run used, in the order it used them (with ``visible``,
+        those of datasets that user may read)."""
         from sqlalchemy import select, tuple_
 
         from ..store.models import Dataset, DatasetUsage, DatasetVersion, Run
@@ -579,7 +598,7 @@ class DatasetService:
                 select(Dataset.name, DatasetVersion, DatasetUsage.used_at)
                 .join(DatasetVersion, DatasetVersion.id == DatasetUsage.version_id)
                 .join(Dataset, Dataset.id == DatasetVersion.dataset_id)
-                .where(DatasetUsage.run_id == run_id)
+                .where(DatasetUsage.run_id == run_id, *where_visible(visible, Dataset))
             )
             if state is not None:
                 stmt = stmt.where(
@@ -931,6 +950,8 @@ def _dataset_json(ds: Any, versions: int, latest: Any) -> dict[str, Any]:
         "name": ds.name,
         "description": ds.description,
         "owner": ds.owner,
+        "group": ds.group_name,
+        "group_access": ds.group_access,
         "tags": ds.tags,
         "created_at": iso_time(ds.created_at),
         "updated_at": iso_time(ds.updated_at),

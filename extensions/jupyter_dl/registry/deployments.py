@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .. import processes
+from ..access import Access, where_visible
 from ..errors import BadRequest, Conflict, LaunchFailed, NotFound
 from ..pages import Page, iso_time, next_cursor, page_window
 from .service import LIVE_DEPLOYMENTS, parse_ref
@@ -164,15 +165,26 @@ class DeploymentService:
         with self.store.session() as s:
             return self._json(s, self._row(s, deployment_id))
 
-    def list(self, status: str | None = None, limit: int = 50, cursor: str | None = None) -> Page:
-        """Deployments, newest first; ``status`` keeps one (or ``live``: starting or running)."""
+    def list(
+        self,
+        status: str | None = None,
+        limit: int = 50,
+        cursor: str | None = None,
+        visible: Access | None = None,
+    ) -> Page:
+        """Deployments, newest first; ``status`` keeps one (or ``live``: starting or
+        running), ``visible`` those that user started."""
         from sqlalchemy import select
 
         from ..store.models import Deployment
 
         self.reap_lost()
         limit, offset = page_window(limit, cursor)
-        stmt = select(Deployment).order_by(Deployment.created_at.desc(), Deployment.id.desc())
+        stmt = (
+            select(Deployment)
+            .where(*where_visible(visible, Deployment, Deployment.started_by))
+            .order_by(Deployment.created_at.desc(), Deployment.id.desc())
+        )
         if status == "live":
             stmt = stmt.where(Deployment.status.in_(LIVE_DEPLOYMENTS))
         elif status:

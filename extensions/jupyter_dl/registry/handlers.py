@@ -14,7 +14,7 @@ from tornado import web
 from ..errors import BadRequest, Conflict
 from ..web import PlatformHandler, api_path
 from .deployments import DeploymentService, metrics_summary
-from .service import RegistryService
+from .service import RegistryService, parse_ref
 
 NAME = r"(?P<name>[A-Za-z0-9][A-Za-z0-9._-]{0,127})"
 VERSION = r"(?P<version>[0-9]{1,9})"
@@ -28,6 +28,8 @@ PUBLISH_FIELDS = {"run_id", "artifact", "description", "aliases"}
 
 
 class RegistryHandler(PlatformHandler):
+    guards = {"name": "model", "run_id": "run", "deployment_id": "deployment"}
+
     @property
     def registry(self) -> RegistryService:
         service: RegistryService = self.settings["dl_registry"]
@@ -47,6 +49,7 @@ class ModelsHandler(RegistryHandler):
             self.get_query_argument("q", None) or None,
             self.int_argument("limit", 50),
             self.get_query_argument("cursor", None) or None,
+            self.access,
         )
         self.finish(page.to_json())
 
@@ -87,6 +90,8 @@ class VersionsHandler(RegistryHandler):
         unknown = set(body) - PUBLISH_FIELDS
         if unknown:
             raise BadRequest(f"unknown fields {', '.join(sorted(unknown))}")
+        if isinstance(body["run_id"], str):
+            await self.check("run", body["run_id"])
         version = await self.call(
             self.registry.register_from_run,
             name,
@@ -160,6 +165,19 @@ class AliasHandler(RegistryHandler):
         self.finish(await self.call(self.registry.delete_alias, name, alias, self.user_name))
 
 
+class ModelSharingHandler(RegistryHandler):
+    """Who holds a model, and sharing it with a group."""
+
+    @web.authenticated
+    async def get(self, name: str) -> None:
+        self.finish(await self.call(self.permissions.sharing, self.access, "model", name))
+
+    @web.authenticated
+    async def put(self, name: str) -> None:
+        body = self.get_json_body()
+        self.finish(await self.call(self.permissions.share, self.access, "model", name, body))
+
+
 class HistoryHandler(RegistryHandler):
     @web.authenticated
     async def get(self, name: str) -> None:
@@ -187,6 +205,7 @@ class DeploymentsHandler(RegistryHandler):
             self.get_query_argument("status", None) or None,
             self.int_argument("limit", 50),
             self.get_query_argument("cursor", None) or None,
+            self.access,
         )
         self.finish(page.to_json())
 
@@ -200,6 +219,8 @@ class DeploymentsHandler(RegistryHandler):
         if unknown:
             raise BadRequest(f"unknown fields {', '.join(sorted(unknown))}")
         settings = {k: v for k, v in body.items() if k != "model"}
+        if isinstance(body["model"], str):
+            await self.check("model", parse_ref(body["model"])[0])
         deployment = await self.call(
             lambda: self.deployments.start(body["model"], self.user_name, **settings)
         )
@@ -277,6 +298,7 @@ default_handlers = [
     (api_path("models", NAME, "versions", VERSION, "inferenceservice"), InferenceServiceHandler),
     (api_path("models", NAME, "aliases", ALIAS), AliasHandler),
     (api_path("models", NAME, "history"), HistoryHandler),
+    (api_path("models", NAME, "sharing"), ModelSharingHandler),
     (api_path("runs", RUN_ID, "models"), RunModelsHandler),
     (api_path("deployments"), DeploymentsHandler),
     (api_path("deployments", DEPLOYMENT_ID), DeploymentHandler),

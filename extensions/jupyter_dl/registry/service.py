@@ -23,6 +23,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ..access import Access, where_visible
 from ..errors import BadRequest, Conflict, NotFound
 from ..pages import Page, iso_time, next_cursor, page_window
 
@@ -227,15 +228,24 @@ class RegistryService:
     # ------------------------------------------------------------------ read
 
     def list_models(
-        self, query: str | None = None, limit: int = 50, cursor: str | None = None
+        self,
+        query: str | None = None,
+        limit: int = 50,
+        cursor: str | None = None,
+        visible: Access | None = None,
     ) -> Page:
-        """Models by name; ``query`` keeps names containing it."""
+        """Models by name; ``query`` keeps names containing it, ``visible`` those that
+        user may read."""
         from sqlalchemy import select
 
         from ..store.models import RegisteredModel
 
         limit, offset = page_window(limit, cursor)
-        stmt = select(RegisteredModel).order_by(RegisteredModel.name)
+        stmt = (
+            select(RegisteredModel)
+            .where(*where_visible(visible, RegisteredModel))
+            .order_by(RegisteredModel.name)
+        )
         if query:
             stmt = stmt.where(RegisteredModel.name.contains(query, autoescape=True))
         with self.store.session() as s:
@@ -547,6 +557,8 @@ class RegistryService:
             "name": model.name,
             "description": model.description,
             "owner": model.owner,
+            "group": model.group_name,
+            "group_access": model.group_access,
             "versions": count,
             "latest_version": newest,
             "aliases": [

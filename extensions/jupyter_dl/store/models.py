@@ -44,14 +44,22 @@ class StoreMeta(Base):
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
-class Project(Base):
-    """A named group of runs, the unit people browse and (later) share."""
+class Shared:
+    """Columns of what a team shares (``jupyter_dl.access``): an owner, and the group it
+    is shared with (none: private) and whether that group may write or only read."""
+
+    owner: Mapped[str | None] = mapped_column(String(128), index=True)
+    group_name: Mapped[str | None] = mapped_column(String(128), index=True)
+    group_access: Mapped[str] = mapped_column(String(8), default="read", server_default="read")
+
+
+class Project(Shared, Base):
+    """A named group of runs, the unit people browse and share."""
 
     __tablename__ = "dl_projects"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     name: Mapped[str] = mapped_column(String(128), unique=True)
-    owner: Mapped[str | None] = mapped_column(String(128))
     created_at: Mapped[float] = mapped_column(Float)
 
 
@@ -183,7 +191,7 @@ class Artifact(Base):
     created_at: Mapped[float] = mapped_column(Float)
 
 
-class Dataset(Base):
+class Dataset(Shared, Base):
     """A named dataset: its catalog entry. Its versions live in the dataset repository
     (git + DVC); ``DatasetVersion`` rows summarise them for browsing."""
 
@@ -192,7 +200,6 @@ class Dataset(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     name: Mapped[str] = mapped_column(String(64), unique=True)
     description: Mapped[str] = mapped_column(Text, default="")
-    owner: Mapped[str | None] = mapped_column(String(128))
     tags: Mapped[list[str]] = mapped_column(JSON, default=list)
     created_at: Mapped[float] = mapped_column(Float)
     updated_at: Mapped[float] = mapped_column(Float)
@@ -306,7 +313,7 @@ class Job(Base):
     heartbeat_at: Mapped[float | None] = mapped_column(Float)
 
 
-class RegisteredModel(Base):
+class RegisteredModel(Shared, Base):
     """A model in the registry: a name whose versions are published packages."""
 
     __tablename__ = "dl_models"
@@ -314,7 +321,6 @@ class RegisteredModel(Base):
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
     name: Mapped[str] = mapped_column(String(128), unique=True)
     description: Mapped[str] = mapped_column(Text, default="")
-    owner: Mapped[str | None] = mapped_column(String(128))
     latest_version: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[float] = mapped_column(Float)
     updated_at: Mapped[float] = mapped_column(Float)

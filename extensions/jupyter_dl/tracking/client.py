@@ -154,6 +154,13 @@ def _platform_error(error: urllib.error.HTTPError) -> PlatformError:
     return kinds.get(error.code, PlatformError)(message)
 
 
+def api_token() -> str | None:
+    """The token for ``JUPYTER_DL_API_URL``: ``JUPYTER_DL_API_TOKEN``, else the
+    JupyterHub token of the server (or kernel) this process belongs to, which a hub
+    with the team's platform service grants access to it."""
+    return os.environ.get(API_TOKEN_ENV) or os.environ.get("JUPYTERHUB_API_TOKEN") or None
+
+
 def transport_from_env() -> Transport:
     """A job's folder when ``JUPYTER_DL_TRACKING_DIR`` is set, HTTP when
     ``JUPYTER_DL_API_URL`` is, else the local store."""
@@ -164,5 +171,5 @@ def transport_from_env() -> Transport:
         return FolderTransport(Path(folder))
     url = os.environ.get(API_URL_ENV)
     if url:
-        return HttpTransport(url, os.environ.get(API_TOKEN_ENV))
+        return HttpTransport(url, api_token())
     return LocalTransport()

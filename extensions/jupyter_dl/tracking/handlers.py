@@ -22,6 +22,8 @@ RUN_ID = r"(?P<run_id>[a-z0-9]{6,32})"
 
 
 class TrackingHandler(PlatformHandler):
+    guards = {"run_id": "run"}
+
     @property
     def tracking(self) -> TrackingService:
         service: TrackingService = self.settings["dl_tracking"]
@@ -38,6 +40,7 @@ class TrackingHandler(PlatformHandler):
             cursor=self.get_query_argument("cursor", None) or None,
             archived=self.get_query_argument("archived", "false"),
             count=self.get_query_argument("count", "false") == "true",
+            visible=self.access,
         )
 
 
@@ -48,8 +51,22 @@ class ProjectsHandler(TrackingHandler):
             self.tracking.list_projects,
             self.int_argument("limit", 50),
             self.get_query_argument("cursor", None),
+            self.access,
         )
         self.finish(page.to_json())
+
+
+class ProjectSharingHandler(TrackingHandler):
+    """Who holds a project, and sharing it with a group: the runs in it follow."""
+
+    @web.authenticated
+    async def get(self, name: str) -> None:
+        self.finish(await self.call(self.permissions.sharing, self.access, "project", name))
+
+    @web.authenticated
+    async def put(self, name: str) -> None:
+        body = self.get_json_body()
+        self.finish(await self.call(self.permissions.share, self.access, "project", name, body))
 
 
 class RunsHandler(TrackingHandler):
@@ -67,6 +84,9 @@ class RunsHandler(TrackingHandler):
         unknown = set(body) - allowed
         if unknown:
             raise BadRequest(f"unknown fields {', '.join(sorted(unknown))}")
+        if isinstance(body["project"], str):
+            # New runs go into a project the user owns, or may write as a group member.
+            await self.check("project", body["project"], write=True)
         owner = self.user_name
         run = await self.call(
             lambda: self.tracking.create_run(
@@ -88,7 +108,7 @@ class ColumnsHandler(TrackingHandler):
     @web.authenticated
     async def get(self) -> None:
         project = self.get_query_argument("project", None) or None
-        self.finish(await self.call(self.tracking.columns, project))
+        self.finish(await self.call(self.tracking.columns, project, self.access))
 
 
 class ExportHandler(TrackingHandler):
@@ -166,6 +186,7 @@ class CompareHandler(TrackingHandler):
         runs = [r for r in self.get_query_argument("runs", "").split(",") if r]
         keys = [k for k in self.get_query_argument("keys", "").split(",") if k]
         points = self.int_argument("points", 600) or 600
+        await self.call(self.permissions.check_all, self.access, "run", runs)
         self.finish(await self.call(self.tracking.compare, runs, keys, points))
 
 
@@ -244,6 +265,7 @@ def _time(value: Any, default: float) -> float:
 
 default_handlers = [
     (api_path("projects"), ProjectsHandler),
+    (api_path("projects", r"(?P<name>[^/]+)", "sharing"), ProjectSharingHandler),
     (api_path("runs"), RunsHandler),
     (api_path("runs", "columns"), ColumnsHandler),
     (api_path("runs", r"export\.csv"), ExportHandler),

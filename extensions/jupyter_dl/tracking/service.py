@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import IO, Any
 
+from ..access import Access, where_visible
 from ..errors import BadRequest, Conflict, NotFound
 from ..pages import MAX_LIMIT, Page, check_editable, iso_time, next_cursor, page_window
 from ..processes import process_alive
@@ -59,6 +60,8 @@ class RunQuery:
     cursor: str | None = None
     archived: str = "false"
     count: bool = False
+    #: Only runs of projects this user may read (None: every run).
+    visible: Access | None = None
 
 
 class TrackingService:
@@ -77,15 +80,28 @@ class TrackingService:
 
     # ----------------------------------------------------------------- projects
 
-    def list_projects(self, limit: int = 50, cursor: str | None = None) -> Page:
+    def list_projects(
+        self, limit: int = 50, cursor: str | None = None, visible: Access | None = None
+    ) -> Page:
+        """Projects with their run counts, the most recently active first; with
+        ``visible``, only those that user may read, each with who holds it."""
         from sqlalchemy import func, select
 
         from ..store.models import Project, Run
 
         limit, offset = page_window(limit, cursor)
         stmt = (
-            select(Project.name, Project.created_at, func.count(Run.id), func.max(Run.created_at))
+            select(
+                Project.name,
+                Project.created_at,
+                func.count(Run.id),
+                func.max(Run.created_at),
+                Project.owner,
+                Project.group_name,
+                Project.group_access,
+            )
             .outerjoin(Run, Run.project_id == Project.id)
+            .where(*where_visible(visible, Project))
             .group_by(Project.id)
             .order_by(func.coalesce(func.max(Run.created_at), Project.created_at).desc())
             .offset(offset)
@@ -94,8 +110,16 @@ class TrackingService:
         with self.store.session() as s:
             rows = s.execute(stmt).all()
         items = [
-            {"name": n, "runs": c, "created_at": iso_time(t), "last_run_at": iso_time(last)}
-            for n, t, c, last in rows[:limit]
+            {
+                "name": n,
+                "runs": c,
+                "created_at": iso_time(t),
+                "last_run_at": iso_time(last),
+                "owner": owner,
+                "group": group,
+                "group_access": group_access,
+            }
+            for n, t, c, last, owner, group, group_access in rows[:limit]
         ]
         return Page(items, next_cursor(offset, limit, len(rows)))
 
@@ -276,15 +300,23 @@ class TrackingService:
             items = [_run_json(run, project) for run, project in rows[:limit]]
         return Page(items, next_cursor(offset, limit, len(rows)), total)
 
-    def columns(self, project: str | None = None) -> dict[str, list[str]]:
+    def columns(
+        self, project: str | None = None, visible: Access | None = None
+    ) -> dict[str, list[str]]:
         """The config and summary keys present in a project's runs, for column pickers."""
         from sqlalchemy import select
 
         from ..store.models import Project, Run, RunField
 
-        stmt = select(RunField.field).distinct().join(Run, Run.id == RunField.run_id)
+        stmt = (
+            select(RunField.field)
+            .distinct()
+            .join(Run, Run.id == RunField.run_id)
+            .join(Project, Project.id == Run.project_id)
+            .where(*where_visible(visible, Project))
+        )
         if project:
-            stmt = stmt.join(Project, Project.id == Run.project_id).where(Project.name == project)
+            stmt = stmt.where(Project.name == project)
         with self.store.session() as s:
             fields = sorted(s.scalars(stmt).all())
         return {
@@ -614,7 +646,7 @@ class TrackingService:
 
         from ..store.models import Project, Run
 
-        where: list[Any] = []
+        where: list[Any] = list(where_visible(query.visible, Project))
         if query.project:
             where.append(Project.name == query.project)
         if query.archived not in ("true", "false", "all"):
@@ -739,6 +771,7 @@ def _filter_clause(expression: str) -> Any:
     ``tag=baseline``, ``name~mnist``."""
     from sqlalchemy import exists, func
 
+    from ..store.functions import position
     from ..store.models import Run, RunField
 
     match = _FILTER.match(expression)
@@ -762,7 +795,7 @@ def _filter_clause(expression: str) -> Any:
     if name == "tag":
         if op not in ("=", "!="):
             raise BadRequest("tag filters use = or !=")
-        has = func.coalesce(func.instr(func.cast(Run.tags, _text_type()), json.dumps(raw)), 0) > 0
+        has = func.coalesce(position(func.cast(Run.tags, _text_type()), json.dumps(raw)), 0) > 0
         return has if op == "=" else ~has
     columns = {
         "status": Run.status,
@@ -788,8 +821,8 @@ def _text_type() -> Any:
 
 
 def _compare(column: Any, op: str, value: Any) -> Any:
-    if op == "~":
-        return column.contains(str(value), autoescape=True)
+    if op == "~":  # case-insensitive on every database, as LIKE is on SQLite
+        return column.icontains(str(value), autoescape=True)
     return {
         "=": column == value,
         "!=": column != value,

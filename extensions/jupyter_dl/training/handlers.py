@@ -34,6 +34,8 @@ NEW_JOB_FIELDS = {
 
 
 class TrainingHandler(PlatformHandler):
+    guards = {"job_id": "job"}
+
     @property
     def training(self) -> TrainingService:
         service: TrainingService = self.settings["dl_training"]
@@ -48,6 +50,7 @@ class JobsHandler(TrainingHandler):
             self.get_query_argument("status", None) or None,
             self.int_argument("limit", 50),
             self.get_query_argument("cursor", None) or None,
+            self.access,
         )
         self.finish(page.to_json())
 

@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ..access import Access, where_visible
 from ..errors import BadRequest, Conflict, LaunchFailed, NotFound
 from ..gpus import Gpu, probe
 from ..pages import Page, iso_time, next_cursor, page_window
@@ -303,16 +304,25 @@ class TrainingService:
             return _job_json(self._job(s, job_id))
 
     def list_jobs(
-        self, status: str | None = None, limit: int = 50, cursor: str | None = None
+        self,
+        status: str | None = None,
+        limit: int = 50,
+        cursor: str | None = None,
+        visible: Access | None = None,
     ) -> Page:
-        """Jobs, newest first; ``status`` keeps one status (or ``active``: queued or running)."""
+        """Jobs, newest first; ``status`` keeps one status (or ``active``: queued or
+        running), ``visible`` that user's jobs."""
         from sqlalchemy import select
 
         from ..store.models import Job
 
         self.reap_lost()
         limit, offset = page_window(limit, cursor)
-        stmt = select(Job).order_by(Job.created_at.desc(), Job.id.desc())
+        stmt = (
+            select(Job)
+            .where(*where_visible(visible, Job))
+            .order_by(Job.created_at.desc(), Job.id.desc())
+        )
         if status == "active":
             stmt = stmt.where(Job.status.in_(("queued", "running")))
         elif status:

@@ -36,6 +36,8 @@ SWEEP_ID = r"(?P<sweep_id>[a-z0-9]{6,32})"
 
 
 class SweepHandler(PlatformHandler):
+    guards = {"sweep_id": "sweep"}
+
     @property
     def sweeps(self) -> SweepService:
         service: SweepService = self.settings["dl_sweeps"]
@@ -49,6 +51,7 @@ class SweepsHandler(SweepHandler):
             self.sweeps.list_sweeps,
             self.int_argument("limit", 50),
             self.get_query_argument("cursor", None) or None,
+            self.access,
         )
         self.finish(page.to_json())
 

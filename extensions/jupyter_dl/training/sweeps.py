@@ -24,6 +24,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
+from ..access import Access, where_visible
 from ..errors import BadRequest, NotFound
 from ..pages import Page, iso_time, next_cursor, page_window
 from ..processes import process_alive
@@ -164,15 +165,21 @@ class SweepService:
 
     # ------------------------------------------------------------------ read
 
-    def list_sweeps(self, limit: int = 50, cursor: str | None = None) -> Page:
-        """Sweeps, newest first, without their trials."""
+    def list_sweeps(
+        self, limit: int = 50, cursor: str | None = None, visible: Access | None = None
+    ) -> Page:
+        """Sweeps, newest first, without their trials; ``visible``: that user's."""
         from sqlalchemy import select
 
         from ..store.models import Sweep
 
         self.reap_lost()
         limit, offset = page_window(limit, cursor)
-        stmt = select(Sweep).order_by(Sweep.created_at.desc(), Sweep.id.desc())
+        stmt = (
+            select(Sweep)
+            .where(*where_visible(visible, Sweep))
+            .order_by(Sweep.created_at.desc(), Sweep.id.desc())
+        )
         with self.store.session() as s:
             rows = s.scalars(stmt.offset(offset).limit(limit + 1)).all()
             items = [_sweep_json(row) for row in rows[:limit]]
