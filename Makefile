@@ -28,6 +28,7 @@ help:
 	@echo "make test   - install test dependencies and run lint plus the whole suite"
 	@echo "make lint   - ruff, mypy, eslint and prettier"
 	@echo "make bench  - run the benchmarks in benchmarks/"
+	@echo "make docs   - build the documentation into docs/_build/html"
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -78,7 +79,32 @@ test-hub: install system-deps
 test-ui: install system-deps
 	$(PY) -m pytest tests/ui
 
-test: lint test-server test-hub test-ui
+# The docs' extra (sphinx, myst-parser, furo, httpdomain) without reinstalling the
+# project itself: its requirements are read from pyproject.toml.
+DOCS_STAMP := $(VENV)/.jupyter-dl-docs-installed
+DOCS_REQUIREMENTS = $$($(PY) -c 'import sys; t = __import__("tomllib" if sys.version_info >= (3, 11) else "pip._vendor.tomli", fromlist=["loads"]); print(" ".join(t.load(open("pyproject.toml", "rb"))["project"]["optional-dependencies"]["docs"]))')
+
+.PHONY: docs screenshots test-docs
+
+$(DOCS_STAMP): $(STAMP) pyproject.toml
+	$(PIP) install --quiet $(DOCS_REQUIREMENTS)
+	touch $@
+
+# HTML into docs/_build/html; a warning (a broken link, a route or screenshot
+# missing from the pages) fails the build.
+docs: $(DOCS_STAMP)
+	$(VENV)/bin/sphinx-build -W --keep-going -q -b html docs docs/_build/html
+	@echo "docs: $(CURDIR)/docs/_build/html/index.html"
+
+# After `make test-ui`: copies the screenshots the docs show (and the tour's) from
+# test-output/ui into docs/images.
+screenshots: $(STAMP)
+	$(PY) docs/screenshots.py --from test-output/ui --to docs/images
+
+test-docs: $(DOCS_STAMP)
+	$(PY) -m pytest tests/docs
+
+test: lint test-server test-hub test-ui test-docs
 
 bench: install
 	$(PIP) install --quiet -e ".[bench]"
