@@ -21,7 +21,7 @@ STAMP := $(VENV)/.jupyter-dl-installed
 INSTALL_INPUTS := pyproject.toml labextension/package.json labextension/yarn.lock \
 	hub_config/package.json hub_config/package-lock.json
 
-.PHONY: help install run test test-server test-hub test-ui lint bench system-deps clean
+.PHONY: help install run test test-server test-hub test-ui test-examples lint bench system-deps clean
 
 help:
 	@echo "make run    - install into $(VENV) and start the embedded hub on http://$(HUB_IP):$(HUB_PORT)"
@@ -79,6 +79,10 @@ test-hub: install system-deps
 test-ui: install system-deps
 	$(PY) -m pytest tests/ui
 
+# The example notebooks, executed in order into a store of their own.
+test-examples: install
+	$(PY) -m pytest tests/examples
+
 # The docs' extra (sphinx, myst-parser, furo, httpdomain) without reinstalling the
 # project itself: its requirements are read from pyproject.toml.
 DOCS_STAMP := $(VENV)/.jupyter-dl-docs-installed
@@ -104,7 +108,7 @@ screenshots: $(STAMP)
 test-docs: $(DOCS_STAMP)
 	$(PY) -m pytest tests/docs
 
-test: lint test-server test-hub test-ui test-docs
+test: lint test-server test-hub test-ui test-docs test-examples
 
 bench: install
 	$(PIP) install --quiet -e ".[bench]"
