@@ -21,6 +21,7 @@ from traitlets import Integer, List, Set, Unicode, default
 from traitlets.config import Config, Configurable
 
 from .auth import MIN_PASSWORD_LENGTH, DemoAuthenticator
+from .platform import SERVICE_NAME as PLATFORM_SERVICE
 from .profiles import ProfileError, ServerProfiles
 from .quotas.settings import (
     ADMIN_ROLE,
@@ -38,6 +39,9 @@ IP_ENV = "JUPYTER_DL_HUB_IP"
 PORT_ENV = "JUPYTER_DL_HUB_PORT"
 PASSWORD_ENV = "JUPYTER_DL_DEMO_PASSWORD"
 ADMIN_TOKEN_ENV = "JUPYTER_DL_HUB_ADMIN_TOKEN"
+TEAM_DB_URL_ENV = "JUPYTER_DL_TEAM_DB_URL"
+#: What the platform service asks the hub: each caller's groups and admin flag.
+PLATFORM_SCOPES = ["list:users", "read:users", "list:groups", "read:groups"]
 
 LOOPBACK = "127.0.0.1"
 PROXY_COMMAND = "configurable-http-proxy"
@@ -103,6 +107,9 @@ def find_proxy_command() -> list[str]:
 class EmbeddedHub(Configurable):
     """A complete JupyterHub for one machine: local servers, a demo admin, state in one place."""
 
+    _user_scopes: list[str]
+    _server_token_scopes: list[str]
+
     state_dir = Unicode(
         help="""Directory holding everything the hub writes: database, secrets, pid files,
         the demo password and the users' homes (users/<name>).
@@ -158,6 +165,40 @@ class EmbeddedHub(Configurable):
     @default("quotas_port")
     def _default_quotas_port(self) -> int:
         return self.port + 3
+
+    team_db_url = Unicode(
+        help=f"""SQLAlchemy URL of the team's platform store (a PostgreSQL URL,
+        ``postgresql+psycopg://user:password@host/db``, needs the ``team`` extra).
+
+        When set, the hub runs the platform API as the service '{PLATFORM_SERVICE}'
+        on this store, and every server it spawns uses it: projects and runs,
+        datasets and models are shared by the team, each private to its owner
+        until shared with a group. Defaults to ${TEAM_DB_URL_ENV}; empty means
+        each server keeps its own store.""",
+    ).tag(config=True)
+
+    @default("team_db_url")
+    def _default_team_db_url(self) -> str:
+        return os.environ.get(TEAM_DB_URL_ENV, "")
+
+    team_data_dir = Unicode(
+        help="""Where the team's platform service keeps run artifacts, the dataset
+        repository and its DVC remote, and the model registry's packages. Defaults to
+        <state_dir>/team.""",
+    ).tag(config=True)
+
+    @default("team_data_dir")
+    def _default_team_data_dir(self) -> str:
+        return str(Path(self.state_dir) / "team")
+
+    platform_port = Integer(
+        help=f"""Loopback port of the platform service ('{PLATFORM_SERVICE}'), reached
+        through the proxy at /services/{PLATFORM_SERVICE}/. Defaults to port + 4.""",
+    ).tag(config=True)
+
+    @default("platform_port")
+    def _default_platform_port(self) -> int:
+        return self.port + 4
 
     demo_user = Unicode(
         "demo",
@@ -291,7 +332,17 @@ class EmbeddedHub(Configurable):
         self._apply_spawner(c, state)
         if self.admin_api_token:
             self._apply_admin_token(c)
+        # What every user, and every server's own token, may reach besides the
+        # server itself; the quota and platform services add theirs.
+        self._user_scopes = ["self"]
+        self._server_token_scopes = ["users:activity!user", "access:servers!server"]
         self._apply_quotas(c, state)
+        if self.team_db_url:
+            self._apply_platform(c)
+        c.JupyterHub.load_roles.append({"name": "user", "scopes": self._user_scopes})
+        # The servers' own token ($JUPYTERHUB_API_TOKEN, which kernels inherit)
+        # reaches the services too; the rest is JupyterHub's default "server" role.
+        c.EmbeddedSpawner.server_token_scopes = self._server_token_scopes
         if self.cull_idle_timeout:
             self._apply_culler(c)
 
@@ -374,18 +425,63 @@ class EmbeddedHub(Configurable):
                     "users": sorted({self.demo_user, *self.admin_users}),
                     "services": [ADMIN_SERVICE] if self.admin_api_token else [],
                 },
-                # Every user reads their own quota: the status bar and %dl_quota.
-                {"name": "user", "scopes": ["self", access]},
             ]
         )
+        # Every user reads their own quota: the status bar and %dl_quota.
+        self._user_scopes.append(access)
+        self._server_token_scopes.append(access)
         c.EmbeddedSpawner.quota_service_url = f"{url}/services/{SERVICE_NAME}/"
-        # The servers' own token ($JUPYTERHUB_API_TOKEN, which kernels inherit) may
-        # read its user's quota too; the rest is JupyterHub's default "server" role.
-        c.EmbeddedSpawner.server_token_scopes = [
-            "users:activity!user",
-            "access:servers!server",
-            access,
-        ]
+
+    def _apply_platform(self, c: Config) -> None:
+        """The platform API as a service on the team's store, and servers that use it."""
+        from jupyter_dl.errors import StoreUnavailable
+        from jupyter_dl.paths import (
+            ARTIFACTS_ENV,
+            DATASET_REMOTE_ENV,
+            DATASETS_ENV,
+            JOBS_ENV,
+            MODELS_ENV,
+        )
+        from jupyter_dl.paths import DB_URL_ENV as STORE_URL_ENV
+        from jupyter_dl.store import Store
+        from jupyter_dl.tracking.client import API_URL_ENV
+
+        try:
+            # Created and migrated now: a store the team cannot use stops the hub here.
+            Store(self.team_db_url, setting="c.EmbeddedHub.team_db_url").open().close()
+        except StoreUnavailable as error:
+            raise EmbeddedHubError(error.message) from None
+        data = Path(self.team_data_dir).absolute()
+        url = f"http://{LOOPBACK}:{self.platform_port}"
+        c.JupyterHub.services.append(
+            {
+                "name": PLATFORM_SERVICE,
+                "url": url,
+                "command": [sys.executable, "-m", "jupyter_dl_hub.platform"],
+                "environment": {
+                    STORE_URL_ENV: self.team_db_url,
+                    ARTIFACTS_ENV: str(data / "artifacts"),
+                    DATASETS_ENV: str(data / "datasets" / "repo"),
+                    DATASET_REMOTE_ENV: str(data / "datasets" / "remote"),
+                    MODELS_ENV: str(data / "models"),
+                    JOBS_ENV: str(data / "jobs"),
+                },
+                "oauth_no_confirm": True,
+            }
+        )
+        c.JupyterHub.load_roles.append(
+            {
+                "name": f"{PLATFORM_SERVICE}-service",
+                "description": "The team's platform service: reads users' groups and admin flag.",
+                "scopes": PLATFORM_SCOPES,
+                "services": [PLATFORM_SERVICE],
+            }
+        )
+        access = f"access:services!service={PLATFORM_SERVICE}"
+        self._user_scopes.append(access)
+        self._server_token_scopes.append(access)
+        environment = c.EmbeddedSpawner.environment
+        environment.update({API_URL_ENV: f"{url}/services/{PLATFORM_SERVICE}/"})
 
     def _apply_culler(self, c: Config) -> None:
         """jupyterhub-idle-culler as a service the hub starts, with the role it needs;

@@ -1,5 +1,6 @@
-"""What the quota service asks the hub: users with their groups and servers, and
-stopping a server, through JupyterHub's REST API with the service's own token.
+"""What the hub's services ask the hub: users with their groups, admin flag and
+servers, and stopping a server, through JupyterHub's REST API with the service's
+own token. The quota service and the team's platform service both use it.
 
 The hub is the authority on who is in which group and which servers run; the
 service keeps no copy beyond a short cache, so a group change applies at the
@@ -27,11 +28,12 @@ class HubUnavailable(RuntimeError):
 
 @dataclass(frozen=True)
 class HubUser:
-    """A user as the hub knows them: groups, and servers running or starting."""
+    """A user as the hub knows them: groups, admin, and servers running or starting."""
 
     name: str
     groups: tuple[str, ...] = ()
     servers: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    admin: bool = False
 
 
 class HubClient:
@@ -108,5 +110,6 @@ def _user(model: Mapping[str, Any]) -> HubUser:
     return HubUser(
         name=model["name"],
         groups=tuple(sorted(model.get("groups") or ())),
+        admin=bool(model.get("admin")),
         servers=dict(model.get("servers") or {}),
     )

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
+from jupyter_dl_hub.hubclient import HubUser
 from jupyter_dl_hub.quotas.enforce import Enforcer, plan
-from jupyter_dl_hub.quotas.hubclient import HubUser
 from jupyter_dl_hub.quotas.ledger import QuotaLedger
 from jupyter_dl_hub.quotas.policy import Budget
 from jupyter_dl_hub.quotas.settings import QuotaSettings

@@ -20,9 +20,9 @@ from urllib.parse import urlparse
 from tornado import web
 from tornado.ioloop import PeriodicCallback
 
+from ..hubclient import HubClient
 from .enforce import Enforcer
 from .handlers import default_handlers
-from .hubclient import HubClient
 from .ledger import QuotaLedger
 from .settings import QuotaSettings
 from .store import open_store

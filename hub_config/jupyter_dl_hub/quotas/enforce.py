@@ -22,7 +22,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from .hubclient import HubUser
+from ..hubclient import HubUser
 from .ledger import OpenSession, QuotaLedger
 from .policy import Budget, budget, window_start
 

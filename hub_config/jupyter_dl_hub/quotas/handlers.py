@@ -26,8 +26,8 @@ from tornado import web
 
 from jupyter_dl.errors import BadRequest, PlatformError
 
+from ..hubclient import HubClient, HubUnavailable
 from .enforce import Enforcer
-from .hubclient import HubClient, HubUnavailable
 from .ledger import QuotaLedger
 from .page import page_context
 from .policy import Limits, limits_to_json
