@@ -49,6 +49,8 @@ OPTIONAL_PAGES = ("examples",)
 # the pages' links to `page.md#a-heading` resolve as they do on GitHub.
 myst_enable_extensions = ["colon_fence", "deflist", "attrs_inline"]
 myst_heading_anchors = 4
+# Command lines in prose (`%dl_train --nproc 2`, help texts) keep their `--`.
+smartquotes = False
 
 # The Python API: documented in source order, signatures with their types.
 autodoc_member_order = "bysource"

@@ -71,9 +71,10 @@ def describe(name: str, method: Any) -> list[str]:
     if actions:
         lines += ["| argument | meaning | default |", "|---|---|---|"]
         for action in actions:
-            lines.append(
-                f"| {_argument(action)} | {_cell(action.help or '')} | {_default(action)} |"
-            )
+            meaning = _cell(action.help or "")
+            if action.choices:
+                meaning += ": " + ", ".join(f"`{choice}`" for choice in action.choices)
+            lines.append(f"| {_argument(action)} | {meaning} | {_default(action)} |")
         lines.append("")
     return [*lines, FENCE, ""]
 
