@@ -402,9 +402,40 @@ def bench_runs_query(
         f"  jupyter-dl  numeric config filter config.lr>=0.001 & summary.acc>0.5:"
         f" {other_ms:.2f} ms ({other_page.total:,} match; MLflow params are strings)"
     )
+    results.append(bench_shared_query(service, query, ours_ms, sizes))
     if profile:
         print_profile(service, lambda: service.list_runs(query))
     return results
+
+
+def bench_shared_query(service: Any, query: Any, own_ms: float, sizes: Sizes) -> Result:
+    """The same page as a member of the group the project is shared with, as the team's
+    platform service asks it: the cost of the access condition every list adds."""
+    from jupyter_dl.access import Access
+    from jupyter_dl.permissions import PermissionService
+
+    PermissionService(service.store).share(
+        Access.everything(), "project", "bench-runs", {"group": "bench", "owner": "owner"}
+    )
+    member = dataclasses.replace(query, visible=Access("member", frozenset({"bench", "other"})))
+    shared_ms, page = median_ms(lambda: service.list_runs(member), sizes.query_repeats)
+    if [r["id"] for r in page.items] != [r["id"] for r in service.list_runs(query).items]:
+        raise SystemExit("a group member saw other runs than the project's owner")
+    outsider = dataclasses.replace(query, visible=Access("outsider", frozenset({"other"})))
+    if service.list_runs(outsider).items:
+        raise SystemExit("a user outside the group saw the project's runs")
+    print(
+        f"  jupyter-dl  ... as a group member (team service)  {shared_ms:9.2f} ms"
+        f"   ({shared_ms / own_ms:.2f}x the unrestricted query)"
+    )
+    return Result(
+        "runs query as a group member",
+        f"{shared_ms:.2f} ms",
+        f"{own_ms:.2f} ms (unrestricted)",
+        f"{shared_ms / own_ms:.2f}x",
+        "-",
+        None,
+    )
 
 
 # -------------------------------------------------- 4. downsampled long series
