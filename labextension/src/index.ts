@@ -24,7 +24,7 @@ import { TrainingCommandIDs } from './training/tokens';
 import { deepLearningIcon } from './icons';
 import { PlatformInfoModel } from './model';
 import { DeepLearningSidebar } from './sidebar';
-import { CommandIDs, SIDEBAR_ID } from './tokens';
+import { CommandIDs, IRefreshable, PANEL_CLASS, SIDEBAR_ID } from './tokens';
 
 export { PlatformAPIError, requestAPI } from './handler';
 export { PlatformInfoModel } from './model';
@@ -65,7 +65,7 @@ const plugin: JupyterFrontEndPlugin<void> = {
     // The panels of the platform open from the sidebar's toolbar, as icons:
     // the sidebar is narrow.
     sidebar.toolbar.insertBefore(
-      'spacer',
+      'updated',
       'experiments',
       new CommandToolbarButton({
         commands: app.commands,
@@ -95,7 +95,7 @@ const plugin: JupyterFrontEndPlugin<void> = {
       })
     );
     sidebar.toolbar.insertBefore(
-      'spacer',
+      'updated',
       'models',
       new CommandToolbarButton({
         commands: app.commands,
@@ -116,11 +116,27 @@ const plugin: JupyterFrontEndPlugin<void> = {
         app.shell.activateById(sidebar.id);
       }
     });
+    app.commands.addCommand(CommandIDs.refresh, {
+      label: trans.__('Refresh Deep Learning Panel'),
+      caption: trans.__(
+        'Load the Experiments, Datasets, Training or Models panel on show again, else the sidebar'
+      ),
+      describedBy: { args: { type: 'object', properties: {} } },
+      execute: () => {
+        // The panels' code loads when first opened: they are recognised by
+        // their class, not by importing it here.
+        const current = app.shell.currentWidget;
+        if (current?.hasClass(PANEL_CLASS)) {
+          (current as unknown as IRefreshable).refresh();
+        } else {
+          void model.refresh();
+        }
+      }
+    });
     if (palette) {
-      palette.addItem({
-        command: CommandIDs.openSidebar,
-        category: trans.__('Deep Learning')
-      });
+      for (const command of [CommandIDs.openSidebar, CommandIDs.refresh]) {
+        palette.addItem({ command, category: trans.__('Deep Learning') });
+      }
     }
   }
 };

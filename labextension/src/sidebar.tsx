@@ -4,12 +4,7 @@
  * model (and so its polling); hiding it lets the model stand by.
  */
 import { ITranslator, nullTranslator } from '@jupyterlab/translation';
-import {
-  ReactWidget,
-  SidePanel,
-  Toolbar,
-  UseSignal
-} from '@jupyterlab/ui-components';
+import { ReactWidget, SidePanel, UseSignal } from '@jupyterlab/ui-components';
 import { Message } from '@lumino/messaging';
 import { Panel, Widget } from '@lumino/widgets';
 import * as React from 'react';
@@ -48,7 +43,8 @@ export class DeepLearningSidebar extends SidePanel {
     const refresh = watch(() => <RefreshButton model={model} trans={trans} />);
     refresh.addClass('jp-ToolbarButton');
     this.toolbar.addItem('refresh', refresh);
-    this.toolbar.addItem('spacer', Toolbar.createSpacerItem());
+    // No spacer: the sidebar is too narrow for the buttons, a spacer and the
+    // time on one line. The time takes the room left and is cut short.
     const updated = watch(() => <LastUpdated model={model} trans={trans} />);
     updated.addClass('jp-DLSidebar-updatedItem');
     this.toolbar.addItem('updated', updated);

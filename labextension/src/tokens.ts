@@ -141,6 +141,22 @@ export interface IPlatformInfoModel {
  */
 export namespace CommandIDs {
   export const openSidebar = 'jupyter-dl:open-sidebar';
+  /**
+   * Refresh the platform panel in the main area, else the sidebar.
+   */
+  export const refresh = 'jupyter-dl:refresh';
+}
+
+/**
+ * The class every main-area panel of the platform carries.
+ */
+export const PANEL_CLASS = 'jp-DLPanelShell';
+
+/**
+ * A panel that can load what it shows again.
+ */
+export interface IRefreshable {
+  refresh(): void;
 }
 
 /**

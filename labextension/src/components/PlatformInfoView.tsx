@@ -51,6 +51,7 @@ export function PlatformInfoView(props: IPlatformInfoViewProps): JSX.Element {
               <span
                 className="jp-DLSidebar-count"
                 data-testid="dl-gpu-count"
+                role="img"
                 aria-label={trans._n('%1 GPU', '%1 GPUs', info.gpus.length)}
               >
                 {info.gpus.length}

@@ -68,7 +68,7 @@ export class DatasetsContent extends ReactWidget {
               </UseSignal>
             )}
           </UseSignal>
-          <main className="jp-DLDatasets-main">
+          <section className="jp-DLDatasets-main">
             <UseSignal signal={model.changed}>
               {() => {
                 const dataset = model.dataset;
@@ -95,7 +95,7 @@ export class DatasetsContent extends ReactWidget {
                 );
               }}
             </UseSignal>
-          </main>
+          </section>
         </div>
       </PanelScope.Provider>
     );

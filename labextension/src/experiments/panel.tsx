@@ -105,7 +105,7 @@ export class ExperimentsContent extends LiveContent<ExperimentsModel> {
                   </UseSignal>
                 </div>
                 {model.run !== null && (
-                  <div className="jp-DLExperiments-layer jp-mod-scroll">
+                  <section className="jp-DLExperiments-layer jp-mod-scroll">
                     {/* A key per run: UseSignal connects only when it mounts,
                         and another panel may open a run over this one. */}
                     <UseSignal key={model.run.id} signal={model.run.changed}>
@@ -120,10 +120,10 @@ export class ExperimentsContent extends LiveContent<ExperimentsModel> {
                         )
                       }
                     </UseSignal>
-                  </div>
+                  </section>
                 )}
                 {model.compare !== null && (
-                  <div className="jp-DLExperiments-layer jp-mod-scroll">
+                  <section className="jp-DLExperiments-layer jp-mod-scroll">
                     <UseSignal
                       key={model.compare.ids.join()}
                       signal={model.compare.changed}
@@ -138,7 +138,7 @@ export class ExperimentsContent extends LiveContent<ExperimentsModel> {
                         )
                       }
                     </UseSignal>
-                  </div>
+                  </section>
                 )}
               </>
             )}

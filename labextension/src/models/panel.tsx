@@ -131,7 +131,7 @@ export class ModelsContent extends LiveContent<ModelsModel> {
                 </nav>
               )}
             </UseSignal>
-            <main className="jp-DLModels-main">
+            <section className="jp-DLModels-main">
               <UseSignal signal={model.changed}>
                 {() => {
                   const deployment = model.deployment;
@@ -178,7 +178,7 @@ export class ModelsContent extends LiveContent<ModelsModel> {
                   );
                 }}
               </UseSignal>
-            </main>
+            </section>
           </div>
         </ThemeContext.Provider>
       </PanelScope.Provider>

@@ -2,7 +2,7 @@
  * The status bar item: GPU-hours used of the user's budget ("GPU 3.2/100 h"),
  * in the theme's warning colour near the limit and its error colour at it.
  * Its tooltip says the rest (limits, whose they are, running servers, the
- * latest notice); a click opens the quota page.
+ * latest notice); a click, Enter or Space opens the quota page.
  */
 import { TranslationBundle } from '@jupyterlab/translation';
 import { Widget } from '@lumino/widgets';
@@ -26,10 +26,10 @@ export class QuotaStatusItem extends Widget {
   }
 
   handleEvent(event: Event): void {
-    if (
-      event.type === 'click' ||
-      (event instanceof KeyboardEvent && event.key === 'Enter')
-    ) {
+    const key = event instanceof KeyboardEvent ? event.key : null;
+    if (event.type === 'click' || key === 'Enter' || key === ' ') {
+      // Space would also scroll the page, as it does for any button.
+      event.preventDefault();
       window.open(this.model.pageUrl, '_blank', 'noopener');
     }
   }

@@ -21,6 +21,7 @@ import { Message } from '@lumino/messaging';
 import { Widget } from '@lumino/widgets';
 import * as React from 'react';
 
+import { IRefreshable, PANEL_CLASS } from '../tokens';
 import { Spinner } from './feedback';
 
 /**
@@ -79,12 +80,15 @@ export abstract class LiveContent<
  * A main-area panel of the platform with its toolbar: location, spacer,
  * freshness (optional) and refresh.
  */
-export class PlatformPanel<T extends Widget> extends MainAreaWidget<T> {
+export class PlatformPanel<T extends Widget>
+  extends MainAreaWidget<T>
+  implements IRefreshable
+{
   constructor(options: PlatformPanel.IOptions<T>) {
     const translator = options.translator ?? nullTranslator;
     super({ content: options.content, translator });
     this.id = options.id;
-    this.addClass('jp-DLPanelShell');
+    this.addClass(PANEL_CLASS);
     this.addClass(options.className);
     this.title.label = options.label;
     this.title.caption = options.label;
@@ -111,7 +115,17 @@ export class PlatformPanel<T extends Widget> extends MainAreaWidget<T> {
     refresh.addClass('jp-ToolbarButton');
     this.toolbar.addItem('refresh', refresh);
     this.toolbar.node.setAttribute('aria-label', options.toolbarLabel);
+    this._refresh = options.refresh.onClick;
   }
+
+  /**
+   * Load the view on show again, as the toolbar's refresh button does.
+   */
+  refresh(): void {
+    this._refresh();
+  }
+
+  private _refresh: () => void;
 }
 
 export namespace PlatformPanel {

@@ -1,6 +1,7 @@
 /**
  * Keyboard use of a table whose rows open something: one row is the Tab
- * stop, the arrow keys, Home and End move between rows, Enter opens.
+ * stop, the arrow keys, Home and End move between rows, Enter or Space
+ * opens.
  */
 import * as React from 'react';
 
@@ -21,8 +22,8 @@ export interface IRowKeys {
 }
 
 /**
- * Roving focus over `count` rows; `onOpen(index)` on Enter, `onEnd` when
- * End is pressed (to load more rows).
+ * Roving focus over `count` rows; `onOpen(index)` on Enter or Space, `onEnd`
+ * when End is pressed (to load more rows).
  */
 export function useRowKeys(
   count: number,
@@ -64,6 +65,7 @@ export function useRowKeys(
             onEnd?.();
             break;
           case 'Enter':
+          case ' ':
             onOpen(index);
             break;
           default:

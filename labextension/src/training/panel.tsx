@@ -129,7 +129,7 @@ export class TrainingContent extends LiveContent<TrainingModel> {
                   </div>
                 </div>
                 {model.view === 'job' && model.job && (
-                  <div className="jp-DLTraining-layer jp-mod-scroll">
+                  <section className="jp-DLTraining-layer jp-mod-scroll">
                     <UseSignal signal={model.job.changed}>
                       {() =>
                         model.job && (
@@ -142,10 +142,10 @@ export class TrainingContent extends LiveContent<TrainingModel> {
                         )
                       }
                     </UseSignal>
-                  </div>
+                  </section>
                 )}
                 {model.view === 'sweep' && model.sweep && (
-                  <div className="jp-DLTraining-layer jp-mod-scroll">
+                  <section className="jp-DLTraining-layer jp-mod-scroll">
                     <UseSignal signal={model.sweep.changed}>
                       {() =>
                         model.sweep && (
@@ -158,10 +158,10 @@ export class TrainingContent extends LiveContent<TrainingModel> {
                         )
                       }
                     </UseSignal>
-                  </div>
+                  </section>
                 )}
                 {model.view === 'launch' && model.launch && (
-                  <div className="jp-DLTraining-layer jp-mod-scroll">
+                  <section className="jp-DLTraining-layer jp-mod-scroll">
                     <UseSignal signal={model.launch.changed}>
                       {() =>
                         model.launch && (
@@ -173,7 +173,7 @@ export class TrainingContent extends LiveContent<TrainingModel> {
                         )
                       }
                     </UseSignal>
-                  </div>
+                  </section>
                 )}
               </>
             )}

@@ -2,8 +2,8 @@
  * The images of a folder as a grid of server-made thumbnails. Like the file
  * list it renders only the rows in view (a folder of 100k images costs a
  * screenful), the browser fetches each thumbnail lazily, and reaching the
- * last row loads the folder's next page. Arrow keys move, Enter opens an
- * image in the preview, as a click does.
+ * last row loads the folder’s next page. Arrow keys move, Enter or Space
+ * opens an image in the preview, as a click does.
  */
 import { TranslationBundle } from '@jupyterlab/translation';
 import { imageIcon } from '@jupyterlab/ui-components';
@@ -114,6 +114,7 @@ export function ImageGrid(props: IImageGridProps): JSX.Element {
         move(images.length - 1);
         break;
       case 'Enter':
+      case ' ':
         if (images[active]) {
           model.openImage(images[active]);
         } else {

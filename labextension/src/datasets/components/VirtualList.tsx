@@ -7,7 +7,8 @@
  *
  * Keyboard focus stays on the list itself and the active row is named by
  * `aria-activedescendant`: rows come and go as the list scrolls, so none of
- * them can hold focus. ↑ ↓ PageUp PageDown Home End move, Enter activates.
+ * them can hold focus. ↑ ↓ PageUp PageDown Home End move, Enter or Space
+ * activates.
  */
 import * as React from 'react';
 
@@ -51,7 +52,7 @@ export interface IVirtualListProps {
   rowAttributes?: (index: number) => Record<string, string | undefined>;
   onActiveChange: (index: number) => void;
   /**
-   * Enter or a double click on a row.
+   * Enter, Space or a double click on a row.
    */
   onActivate?: (index: number) => void;
   /**
@@ -165,6 +166,7 @@ export function VirtualList(props: IVirtualListProps): JSX.Element {
         move(navigable - 1);
         break;
       case 'Enter':
+      case ' ':
         if (activeIndex >= 0 && onActivate) {
           onActivate(activeIndex);
         } else {

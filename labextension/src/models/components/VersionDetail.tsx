@@ -206,7 +206,8 @@ function SignatureTable(props: {
     >
       <thead>
         <tr>
-          <th scope="col" />
+          {/* The corner above Input and Output heads nothing. */}
+          <td />
           <th scope="col">{trans.__('Name')}</th>
           <th scope="col">{trans.__('Type')}</th>
           <th scope="col">{trans.__('Shape')}</th>
