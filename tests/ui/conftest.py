@@ -8,15 +8,34 @@ test-output/ui/ at the repository root.
 
 from __future__ import annotations
 
+import json
 import shutil
+import subprocess
+import sys
+import textwrap
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from playwright.sync_api import Browser, Page, sync_playwright
 from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
-from ..hub.running_hub import RunningHub, hub_running
+from jupyter_dl.paths import (
+    ARTIFACTS_ENV,
+    DATASET_REMOTE_ENV,
+    DATASETS_ENV,
+    DB_URL_ENV,
+    JOBS_ENV,
+    MODELS_ENV,
+    resolve_artifacts_dir,
+    resolve_dataset_remote,
+    resolve_datasets_dir,
+    resolve_jobs_dir,
+    resolve_models_dir,
+)
+
+from ..hub.running_hub import RunningHub, hub_environment, hub_running
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -94,3 +113,145 @@ def _decline_news(page: Page) -> None:
         return
     question.get_by_role("button", name="No", exact=True).click()
     question.wait_for(state="detached")
+
+
+def demo_environment(hub: RunningHub) -> dict[str, str]:
+    """What a notebook of the demo user sees: the store and folders of the user's server.
+
+    The embedded hub gives each server the hub's ``JUPYTER_DL_DB_URL``, and every
+    folder (datasets, their remote, artifacts, jobs, models) resolves beside that
+    store; they are named here too, so a process started with this environment
+    writes exactly where the lab reads.
+    """
+    db_url = hub.db_url
+    return hub_environment(
+        **{
+            DB_URL_ENV: db_url,
+            DATASETS_ENV: str(resolve_datasets_dir(db_url)),
+            DATASET_REMOTE_ENV: resolve_dataset_remote(db_url),
+            ARTIFACTS_ENV: str(resolve_artifacts_dir(db_url)),
+            JOBS_ENV: str(resolve_jobs_dir(db_url)),
+            MODELS_ENV: str(resolve_models_dir(db_url)),
+            # Who acted, as runs, datasets and the registry record it.
+            "JUPYTERHUB_USER": DEMO_USER,
+            "LOGNAME": DEMO_USER,
+            "USER": DEMO_USER,
+            "DVC_NO_ANALYTICS": "1",
+            "WANDB_MODE": "disabled",
+        }
+    )
+
+
+def demo_home(hub: RunningHub) -> Path:
+    """The demo user's folder: the root of the file browser of their server."""
+    return hub.state_dir / "users" / DEMO_USER
+
+
+def platform_api(hub: RunningHub, method: str, path: str, **kwargs: Any) -> Any:
+    """Call ``/dl/api/<path>`` of the demo user's server; the JSON answer."""
+    response = hub.request(method, f"user/{DEMO_USER}/dl/api/{path}", **kwargs)
+    assert response.ok, f"{method} {path}: {response.status_code} {response.text}"
+    return response.json() if response.content else None
+
+
+#: The names of what ``platform_content`` makes.
+CONTENT = {
+    "project": "shapes-classifier",
+    "dataset": "shapes",
+    "model": "shapes-mlp",
+    "job": "shapes-ddp",
+    "sweep": "shapes-lr-search",
+}
+
+#: Run by the demo user's Python: three tracked runs, a dataset of images and
+#: labels, a model published from a run, a finished one-process training job and
+#: a small sweep, all through ``import jupyter_dl as dl``.
+CONTENT_SEED = textwrap.dedent(
+    """
+    import json
+    import math
+    import sys
+    from pathlib import Path
+
+    import torch
+    from PIL import Image, ImageDraw
+
+    import jupyter_dl as dl
+
+    names, work = json.loads(sys.argv[1]), Path(sys.argv[2])
+    project = names["project"]
+
+    for lr, width in ((0.1, 16), (0.03, 32), (0.01, 64)):
+        dl.init(project=project, name=f"mlp-{width}-lr{lr}", config={"lr": lr, "width": width},
+                tags=["baseline"] if width == 16 else [], system_metrics=None, capture_code=False)
+        for step in range(30):
+            loss = 1.5 * math.exp(-lr * 8 * step) + 0.2 / math.sqrt(width)
+            dl.log({"loss": loss, "accuracy": 1 - loss / 2}, step=step)
+        dl.finish()
+
+    folder = work / "shapes"
+    (folder / "images").mkdir(parents=True)
+    colours = ["#e53935", "#1e88e5", "#43a047", "#fb8c00"]
+    rows = []
+    for i in range(8):
+        image = Image.new("RGB", (64, 64), "#fafafa")
+        draw = ImageDraw.Draw(image)
+        (draw.ellipse if i % 2 else draw.rectangle)((12, 12, 52, 52), fill=colours[i % 4])
+        image.save(folder / "images" / f"shape_{i}.png")
+        rows.append(f"images/shape_{i}.png,{'circle' if i % 2 else 'square'}")
+    (folder / "labels.csv").write_text("file,label\\n" + "\\n".join(rows) + "\\n")
+    dl.datasets.create(names["dataset"], folder, description="Squares and circles with labels.",
+                       tags=["images"], tag="v1", progress=False)
+
+    dl.init(project=project, name="mlp-published", config={"width": 16},
+            system_metrics=None, capture_code=False)
+    dl.log({"loss": 0.35, "accuracy": 0.9})
+    torch.manual_seed(0)
+    net = torch.nn.Sequential(torch.nn.Linear(4, 16), torch.nn.ReLU(), torch.nn.Linear(16, 2))
+    dl.publish(net, names["model"], example_input=torch.randn(2, 4),
+               description="A small MLP telling squares from circles.")
+    dl.finish()
+
+    script = work / "train.py"
+    script.write_text(
+        "import jupyter_dl as dl\\n"
+        "for step in range(5):\\n"
+        "    print(f'step {step} loss {1 / (step + 1):.3f}', flush=True)\\n"
+        "    dl.log({'loss': 1 / (step + 1)}, step=step)\\n"
+    )
+    job = dl.train(str(script), nproc=1, gpus=0, name=names["job"], project=project)
+    job.wait(timeout=240)
+
+    def objective(config):
+        return (math.log10(config["lr"]) + 2) ** 2 + 0.1 * config["layers"]
+
+    dl.sweep(objective, {"lr": dl.loguniform(1e-3, 1e-1), "layers": dl.intrange(1, 3)},
+             trials=4, parallel=2, metric="val_loss", seed=0, name=names["sweep"],
+             project=project)
+    """
+)
+
+
+@pytest.fixture(scope="session")
+def platform_content(
+    hub: RunningHub, lab: Page, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[dict[str, Any]]:
+    """Something in every panel, made as a notebook of the demo user makes it.
+
+    Runs of ``CONTENT["project"]``, the dataset, a published model with a live
+    deployment, a finished job and a finished sweep. Yields ``CONTENT`` with the
+    deployment's id; the deployment is stopped afterwards.
+    """
+    work = tmp_path_factory.mktemp("platform-content")
+    subprocess.run(
+        [sys.executable, "-c", CONTENT_SEED, json.dumps(CONTENT), str(work)],
+        env=demo_environment(hub),
+        cwd=work,
+        check=True,
+        timeout=300,
+    )
+    deployment = platform_api(hub, "POST", "deployments", json={"model": CONTENT["model"]})
+    try:
+        yield {**CONTENT, "deployment": deployment["id"]}
+    finally:
+        hub.request("POST", f"user/{DEMO_USER}/dl/api/deployments/{deployment['id']}/stop")
