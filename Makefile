@@ -79,9 +79,10 @@ test-hub: install system-deps
 test-ui: install system-deps
 	$(PY) -m pytest tests/ui
 
-# The example notebooks, executed in order into a store of their own.
+# The example notebooks, executed in order into a store of their own, and the
+# Binder image's install (binder/postBuild) in a fresh virtual environment.
 test-examples: install
-	$(PY) -m pytest tests/examples
+	$(PY) -m pytest tests/examples tests/binder
 
 # The docs' extra (sphinx, myst-parser, furo, httpdomain) without reinstalling the
 # project itself: its requirements are read from pyproject.toml.
