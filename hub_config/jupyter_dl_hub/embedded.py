@@ -23,15 +23,15 @@ from traitlets.config import Config, Configurable
 from .auth import MIN_PASSWORD_LENGTH, DemoAuthenticator
 from .platform import SERVICE_NAME as PLATFORM_SERVICE
 from .profiles import ProfileError, ServerProfiles
-from .quotas.settings import (
-    ADMIN_ROLE,
-    ADMIN_SCOPE,
-    DB_URL_ENV,
-    SERVICE_NAME,
-    SETTINGS_ENV,
-    Quotas,
+from .quotas.settings import DB_URL_ENV, SERVICE_NAME, Quotas
+from .quotas.store import QuotaStoreError
+from .services import (
+    TEAM_DB_URL_ENV,
+    add_platform_service,
+    add_quota_service,
+    grant_access,
+    service_url,
 )
-from .quotas.store import QuotaStoreError, open_store
 from .spawner import EmbeddedSpawner
 from .state import default_state_dir, ensure_state_dir, read_or_create_secret
 
@@ -39,9 +39,6 @@ IP_ENV = "JUPYTER_DL_HUB_IP"
 PORT_ENV = "JUPYTER_DL_HUB_PORT"
 PASSWORD_ENV = "JUPYTER_DL_DEMO_PASSWORD"
 ADMIN_TOKEN_ENV = "JUPYTER_DL_HUB_ADMIN_TOKEN"
-TEAM_DB_URL_ENV = "JUPYTER_DL_TEAM_DB_URL"
-#: What the platform service asks the hub: each caller's groups and admin flag.
-PLATFORM_SCOPES = ["list:users", "read:users", "list:groups", "read:groups"]
 
 LOOPBACK = "127.0.0.1"
 PROXY_COMMAND = "configurable-http-proxy"
@@ -106,9 +103,6 @@ def find_proxy_command() -> list[str]:
 
 class EmbeddedHub(Configurable):
     """A complete JupyterHub for one machine: local servers, a demo admin, state in one place."""
-
-    _user_scopes: list[str]
-    _server_token_scopes: list[str]
 
     state_dir = Unicode(
         help="""Directory holding everything the hub writes: database, secrets, pid files,
@@ -332,17 +326,12 @@ class EmbeddedHub(Configurable):
         self._apply_spawner(c, state)
         if self.admin_api_token:
             self._apply_admin_token(c)
-        # What every user, and every server's own token, may reach besides the
-        # server itself; the quota and platform services add theirs.
-        self._user_scopes = ["self"]
-        self._server_token_scopes = ["users:activity!user", "access:servers!server"]
-        self._apply_quotas(c, state)
+        # Every user, and every server's own token, may use the quota and platform
+        # services besides the server itself.
+        access = [self._apply_quotas(c, state)]
         if self.team_db_url:
-            self._apply_platform(c)
-        c.JupyterHub.load_roles.append({"name": "user", "scopes": self._user_scopes})
-        # The servers' own token ($JUPYTERHUB_API_TOKEN, which kernels inherit)
-        # reaches the services too; the rest is JupyterHub's default "server" role.
-        c.EmbeddedSpawner.server_token_scopes = self._server_token_scopes
+            access.append(self._apply_platform(c))
+        grant_access(c, "EmbeddedSpawner", access)
         if self.cull_idle_timeout:
             self._apply_culler(c)
 
@@ -378,110 +367,48 @@ class EmbeddedHub(Configurable):
         c.JupyterHub.services.append({"name": ADMIN_SERVICE, "api_token": self.admin_api_token})
         c.JupyterHub.load_roles.append({"name": "admin", "services": [ADMIN_SERVICE]})
 
-    def _apply_quotas(self, c: Config, state: Path) -> None:
+    def _apply_quotas(self, c: Config, state: Path) -> str:
         """Quotas checked at each spawn, and the quota service (page, REST API, the
-        periodic warnings and stops) with the permissions it and its users need."""
+        periodic warnings and stops) with the permissions it and its users need;
+        returns the scope that lets users and servers use the service."""
         if "db_url" not in c.Quotas and DB_URL_ENV not in os.environ:
             c.Quotas.db_url = f"sqlite:///{state / 'quotas.sqlite'}"
         profiles = ServerProfiles(config=c).load()
         settings = Quotas(config=c).settings([(p.slug, p.display_name) for p in profiles])
+        url = f"http://{LOOPBACK}:{self.quotas_port}"
         try:
-            # Created and migrated now: a database the hub cannot use stops it here,
-            # not at the first spawn.
-            open_store(settings.db_url)
+            access = add_quota_service(
+                c,
+                settings,
+                url,
+                admin_users={self.demo_user, *self.admin_users},
+                admin_services=[ADMIN_SERVICE] if self.admin_api_token else [],
+            )
         except QuotaStoreError as error:
             raise EmbeddedHubError(str(error)) from None
-        url = f"http://{LOOPBACK}:{self.quotas_port}"
-        c.JupyterHub.services.append(
-            {
-                "name": SERVICE_NAME,
-                "url": url,
-                "command": [sys.executable, "-m", "jupyter_dl_hub.quotas"],
-                "environment": {SETTINGS_ENV: settings.to_json()},
-                "display": True,
-                "oauth_no_confirm": True,
-                # Browsers of quota admins get the admin scope in their token for the
-                # service; everyone else only proves who they are.
-                "oauth_client_allowed_scopes": [ADMIN_SCOPE],
-            }
-        )
-        c.JupyterHub.custom_scopes.update(
-            {ADMIN_SCOPE: {"description": "Set GPU quotas of users and groups, read all usage."}}
-        )
-        access = f"access:services!service={SERVICE_NAME}"
-        c.JupyterHub.load_roles.extend(
-            [
-                {
-                    "name": f"{SERVICE_NAME}-service",
-                    "description": "The quota service: reads users, groups and servers,"
-                    " stops servers whose GPU-hours ran out.",
-                    "scopes": ["list:users", "read:users", "servers", "list:groups", "read:groups"],
-                    "services": [SERVICE_NAME],
-                },
-                {
-                    "name": ADMIN_ROLE,
-                    "description": "Quota admins: set limits, read everyone's usage.",
-                    "scopes": [ADMIN_SCOPE, access],
-                    "users": sorted({self.demo_user, *self.admin_users}),
-                    "services": [ADMIN_SERVICE] if self.admin_api_token else [],
-                },
-            ]
-        )
-        # Every user reads their own quota: the status bar and %dl_quota.
-        self._user_scopes.append(access)
-        self._server_token_scopes.append(access)
-        c.EmbeddedSpawner.quota_service_url = f"{url}/services/{SERVICE_NAME}/"
+        c.EmbeddedSpawner.quota_service_url = service_url(url, SERVICE_NAME)
+        return access
 
-    def _apply_platform(self, c: Config) -> None:
-        """The platform API as a service on the team's store, and servers that use it."""
+    def _apply_platform(self, c: Config) -> str:
+        """The platform API as a service on the team's store, and servers that use it;
+        returns the scope that lets users and servers use the service."""
         from jupyter_dl.errors import StoreUnavailable
-        from jupyter_dl.paths import (
-            ARTIFACTS_ENV,
-            DATASET_REMOTE_ENV,
-            DATASETS_ENV,
-            JOBS_ENV,
-            MODELS_ENV,
-        )
-        from jupyter_dl.paths import DB_URL_ENV as STORE_URL_ENV
-        from jupyter_dl.store import Store
         from jupyter_dl.tracking.client import API_URL_ENV
 
+        url = f"http://{LOOPBACK}:{self.platform_port}"
         try:
-            # Created and migrated now: a store the team cannot use stops the hub here.
-            Store(self.team_db_url, setting="c.EmbeddedHub.team_db_url").open().close()
+            access = add_platform_service(
+                c,
+                self.team_db_url,
+                Path(self.team_data_dir).absolute(),
+                url,
+                setting="c.EmbeddedHub.team_db_url",
+            )
         except StoreUnavailable as error:
             raise EmbeddedHubError(error.message) from None
-        data = Path(self.team_data_dir).absolute()
-        url = f"http://{LOOPBACK}:{self.platform_port}"
-        c.JupyterHub.services.append(
-            {
-                "name": PLATFORM_SERVICE,
-                "url": url,
-                "command": [sys.executable, "-m", "jupyter_dl_hub.platform"],
-                "environment": {
-                    STORE_URL_ENV: self.team_db_url,
-                    ARTIFACTS_ENV: str(data / "artifacts"),
-                    DATASETS_ENV: str(data / "datasets" / "repo"),
-                    DATASET_REMOTE_ENV: str(data / "datasets" / "remote"),
-                    MODELS_ENV: str(data / "models"),
-                    JOBS_ENV: str(data / "jobs"),
-                },
-                "oauth_no_confirm": True,
-            }
-        )
-        c.JupyterHub.load_roles.append(
-            {
-                "name": f"{PLATFORM_SERVICE}-service",
-                "description": "The team's platform service: reads users' groups and admin flag.",
-                "scopes": PLATFORM_SCOPES,
-                "services": [PLATFORM_SERVICE],
-            }
-        )
-        access = f"access:services!service={PLATFORM_SERVICE}"
-        self._user_scopes.append(access)
-        self._server_token_scopes.append(access)
         environment = c.EmbeddedSpawner.environment
-        environment.update({API_URL_ENV: f"{url}/services/{PLATFORM_SERVICE}/"})
+        environment.update({API_URL_ENV: service_url(url, PLATFORM_SERVICE)})
+        return access
 
     def _apply_culler(self, c: Config) -> None:
         """jupyterhub-idle-culler as a service the hub starts, with the role it needs;

@@ -14,7 +14,8 @@ GPUs out again.
 Before a server starts, the spawner asks the quotas (``c.Quotas``,
 docs/admin/quotas.md) whether its user may have it, and refuses with a 403 that
 says which limit when not; an accepted server is accounted from then until it
-stops, its session id kept in the spawner state like its GPUs.
+stops, its session id kept in the spawner state like its GPUs. That part is
+:class:`~.quotas.spawning.QuotaSpawner`'s, shared with Kubernetes' spawner.
 """
 
 from __future__ import annotations
@@ -22,8 +23,7 @@ from __future__ import annotations
 import html
 import os
 import sys
-import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -42,16 +42,10 @@ from .profiles import (
     choose_profile,
     free_gpus,
 )
-from .quotas.ledger import QuotaLedger
-from .quotas.policy import Decision, EffectiveLimits, SpawnRequest
-from .quotas.settings import SERVICE_URL_ENV, Quotas
-from .quotas.store import QuotaStoreError, open_store
+from .quotas.policy import SpawnRequest
+from .quotas.spawning import QuotaSpawner
 
 SIMULATED_GPUS_ENV = "JUPYTER_DL_HUB_SIMULATED_GPUS"
-
-#: Seconds between two records of a running server's last sighting: the hub polls
-#: every 30 s by default, and one write a poll is plenty.
-SEEN_EVERY = 10.0
 
 #: Where IPython looks for startup files of the default profile, relative to $HOME.
 KERNEL_STARTUP_FILE = Path(".ipython", "profile_default", "startup", "00-jupyter-dl.py")
@@ -179,20 +173,12 @@ def simulated_gpus(count: int) -> list[Gpu]:
     ]
 
 
-def quota_refusal(decision: Decision) -> web.HTTPError:
-    """The 403 of a spawn the quotas refuse; its message is shown on the spawn page
-    (``jupyterhub_message``) and returned by the REST API."""
-    error = web.HTTPError(403, decision.reason, reason="Over quota")
-    setattr(error, "jupyterhub_message", decision.reason)  # noqa: B010 (read by the hub)
-    return error
-
-
 def apply_profile(spawner: EmbeddedSpawner, user_options: dict[str, Any]) -> None:
     """JupyterHub's ``apply_user_options`` hook: see ``EmbeddedSpawner.apply_profile``."""
     spawner.apply_profile(user_options)
 
 
-class EmbeddedSpawner(SimpleLocalProcessSpawner):  # type: ignore[misc]
+class EmbeddedSpawner(QuotaSpawner, SimpleLocalProcessSpawner):  # type: ignore[misc]
     """``SimpleLocalProcessSpawner`` that starts the platform's servers and kernels."""
 
     autoload_kernel_extension = Bool(
@@ -207,17 +193,9 @@ class EmbeddedSpawner(SimpleLocalProcessSpawner):  # type: ignore[misc]
     #: The GPUs held by the servers of this hub process, shared by all its spawners.
     claims: ClassVar[GpuClaims] = GpuClaims()
 
-    profile_slug = Unicode(
-        "", help="The profile this server was started with (set at each start, not config)."
-    )
-
     gpu_uuids = List(
         Unicode(),
         help="UUIDs of the GPUs this server holds (set at each start, not config).",
-    )
-
-    quota_session = Integer(
-        0, help="Id of this server's accounting session (set at each start, not config)."
     )
 
     simulated_gpus = Integer(
@@ -230,12 +208,6 @@ class EmbeddedSpawner(SimpleLocalProcessSpawner):  # type: ignore[misc]
     @default("simulated_gpus")
     def _default_simulated_gpus(self) -> int:
         return int(os.environ.get(SIMULATED_GPUS_ENV) or 0)
-
-    quota_service_url = Unicode(
-        "",
-        help=f"""URL at which servers and their kernels reach the quota service, passed to
-        them as ${SERVICE_URL_ENV} (for %dl_quota). EmbeddedHub sets it.""",
-    ).tag(config=True)
 
     @default("options_form")
     def _default_options_form(self) -> Any:
@@ -264,24 +236,8 @@ class EmbeddedSpawner(SimpleLocalProcessSpawner):  # type: ignore[misc]
             return simulated_gpus(self.simulated_gpus)
         return probe().gpus
 
-    @property
-    def quota_ledger(self) -> QuotaLedger:
-        settings = Quotas(parent=self).settings(
-            [(p.slug, p.display_name) for p in self.server_profiles.load()]
-        )
-        return QuotaLedger(open_store(settings.db_url), settings)
-
-    @property
-    def group_names(self) -> list[str]:
-        return sorted(group.name for group in self.user.groups)
-
-    def quota_limits(self) -> EffectiveLimits | None:
-        """The limits of this server's user; None when the quota database cannot say."""
-        try:
-            return self.quota_ledger.effective(self.user.name, self.group_names)
-        except QuotaStoreError as error:
-            self.log.error("%s", error)
-            return None
+    def quota_profiles(self) -> Sequence[tuple[str, str]]:
+        return [(p.slug, p.display_name) for p in self.server_profiles.load()]
 
     def apply_profile(self, user_options: Mapping[str, Any]) -> None:
         """Take the profile the user chose and claim its GPUs, or refuse with a 400.
@@ -292,11 +248,7 @@ class EmbeddedSpawner(SimpleLocalProcessSpawner):  # type: ignore[misc]
         profiles = self.server_profiles.load()
         try:
             profile = choose_profile(profiles, user_options)
-            ledger = self.quota_ledger
-            request = SpawnRequest(profile.slug, profile.gpus, profile.display_name)
-            decision = ledger.check(self.user.name, self.group_names, self.name, request)
-            if not decision.allowed:
-                raise quota_refusal(decision)
+            ledger = self.admit(SpawnRequest(profile.slug, profile.gpus, profile.display_name))
             uuids = (
                 assign_gpus(
                     profile.gpus,
@@ -312,21 +264,11 @@ class EmbeddedSpawner(SimpleLocalProcessSpawner):  # type: ignore[misc]
             known = {p.slug: p.display_name for p in profiles}
             prefix = f"Cannot start a {known[chosen]!r} server. " if chosen in known else ""
             raise web.HTTPError(400, f"{prefix}{error}", reason="Bad server profile") from None
-        except QuotaStoreError as error:
-            self.log.error("%s", error)
-            raise web.HTTPError(
-                503, "The quota database cannot be reached; try again shortly."
-            ) from None
-        self.profile_slug = profile.slug
         self.gpu_uuids = uuids
         self.claims.hold(self.claim_key, uuids)
         # Accounted from now: nothing was awaited since the check, so two spawns of one
         # user cannot both pass it.
-        self.quota_session = ledger.open_session(
-            self.user.name, self.name, profile.slug, len(uuids), self.group_names
-        )
-        self._quota_seen_at = time.monotonic()
-        self._stopped_by_hub = False
+        self.start_accounting(ledger, profile.slug, len(uuids))
         # Not enforced for local processes; JupyterHub passes them on as
         # CPU_LIMIT, MEM_LIMIT, ... which resource monitors in the lab display.
         self.cpu_guarantee = profile.cpu_guarantee
@@ -336,19 +278,13 @@ class EmbeddedSpawner(SimpleLocalProcessSpawner):  # type: ignore[misc]
 
     def get_state(self) -> dict[str, Any]:
         state: dict[str, Any] = super().get_state()
-        if self.profile_slug:
-            state["profile"] = self.profile_slug
         if self.gpu_uuids:
             state["gpus"] = list(self.gpu_uuids)
-        if self.quota_session:
-            state["quota_session"] = self.quota_session
         return state
 
     def load_state(self, state: dict[str, Any]) -> None:
         super().load_state(state)
-        self.profile_slug = state.get("profile", "")
         self.gpu_uuids = list(state.get("gpus", []))
-        self.quota_session = int(state.get("quota_session", 0))
         # A pid means the hub believes the server is still running (the hub was
         # restarted under it): its GPUs stay taken.
         if self.pid and self.gpu_uuids:
@@ -357,49 +293,7 @@ class EmbeddedSpawner(SimpleLocalProcessSpawner):  # type: ignore[misc]
     def clear_state(self) -> None:
         super().clear_state()
         self.claims.release(self.claim_key)
-        self._close_quota_session()
-        self.profile_slug = ""
         self.gpu_uuids = []
-
-    async def poll(self) -> int | None:
-        status: int | None = await super().poll()
-        if status is None and self.quota_session:
-            self._record_seen()
-        return status
-
-    async def stop(self, now: bool = False) -> None:
-        await super().stop(now=now)
-        self._stopped_by_hub = True
-
-    _quota_seen_at = 0.0
-    _stopped_by_hub = False
-
-    def _record_seen(self) -> None:
-        if time.monotonic() - self._quota_seen_at < SEEN_EVERY:
-            return
-        self._quota_seen_at = time.monotonic()
-        try:
-            self.quota_ledger.seen(self.quota_session)
-        except Exception:
-            # Accounting must never take a running server down; the next poll retries.
-            self.log.exception("Could not record that %s is running", self._log_name)
-
-    def _close_quota_session(self) -> None:
-        """Close the accounting of a server the hub is done with: now if the hub stopped
-        it, else (it was found gone) at the last time it was seen running."""
-        if not self.quota_session:
-            return
-        stopped = self._stopped_by_hub
-        try:
-            self.quota_ledger.close_session(
-                self.quota_session, "stopped" if stopped else "gone", stopped_now=stopped
-            )
-        except Exception:
-            # Left open, the session is closed at its last sighting by the quota
-            # service's reconciliation.
-            self.log.exception("Could not close the accounting of %s", self._log_name)
-        self.quota_session = 0
-        self._stopped_by_hub = False
 
     @default("cmd")
     def _default_cmd(self) -> list[str]:
@@ -433,8 +327,6 @@ class EmbeddedSpawner(SimpleLocalProcessSpawner):  # type: ignore[misc]
         # Empty for a CPU profile: the server and its kernels see no GPU at all,
         # not every GPU of the machine.
         env["CUDA_VISIBLE_DEVICES"] = ",".join(self.gpu_uuids)
-        if self.quota_service_url:
-            env[SERVICE_URL_ENV] = self.quota_service_url
         return env
 
     async def start(self) -> Any:

@@ -24,7 +24,7 @@ from ..hubclient import HubClient
 from .enforce import Enforcer
 from .handlers import default_handlers
 from .ledger import QuotaLedger
-from .settings import QuotaSettings
+from .settings import LISTEN_IP_ENV, QuotaSettings
 from .store import open_store
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -69,7 +69,8 @@ async def serve(settings: QuotaSettings) -> None:
     ledger = QuotaLedger(open_store(settings.db_url), settings)
     hub = HubClient(os.environ["JUPYTERHUB_API_URL"], os.environ["JUPYTERHUB_API_TOKEN"])
     app = make_app(ledger, hub, prefix, os.urandom(32))
-    server = app.listen(url.port or 80, url.hostname or "127.0.0.1", xheaders=True)
+    host = os.environ.get(LISTEN_IP_ENV) or url.hostname or "127.0.0.1"
+    server = app.listen(url.port or 80, host, xheaders=True)
     enforcer: Enforcer = app.settings["enforcer"]
 
     async def check() -> None:

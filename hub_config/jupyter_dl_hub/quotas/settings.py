@@ -23,6 +23,10 @@ DB_URL_ENV = "JUPYTER_DL_QUOTAS_DB_URL"
 SETTINGS_ENV = "JUPYTER_DL_QUOTAS_SETTINGS"
 #: The service's URL as user servers and their kernels reach it (``%dl_quota``).
 SERVICE_URL_ENV = "JUPYTER_DL_QUOTAS_URL"
+#: The address the service listens on when it is not its URL's host: in the hub's
+#: pod on Kubernetes, the URL names the hub's Service and the service listens on
+#: every address of the pod.
+LISTEN_IP_ENV = "JUPYTER_DL_QUOTAS_IP"
 
 SERVICE_NAME = "jupyter-dl-quotas"
 #: Lets its holder set limits and read everyone's usage (the admin page, REST, CLI).
