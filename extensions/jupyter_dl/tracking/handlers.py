@@ -205,17 +205,7 @@ class ArtifactsHandler(TrackingHandler):
 class ArtifactHandler(TrackingHandler):
     @web.authenticated
     async def get(self, run_id: str, name: str) -> None:
-        path = await self.call(self.tracking.artifact_file, run_id, name)
-        # Always a download: guessing a type from the system's list mislabels model files.
-        content_type = "application/octet-stream"
-        self.set_header("Content-Type", content_type)
-        self.set_header("Content-Disposition", f'attachment; filename="{path.name}"')
-        self.set_header("Content-Length", str(path.stat().st_size))
-        with path.open("rb") as f:
-            while chunk := f.read(1 << 20):
-                self.write(chunk)
-                await self.flush()
-        self.finish(set_content_type=content_type)
+        await self.send_file(await self.call(self.tracking.artifact_file, run_id, name))
 
     @web.authenticated
     async def put(self, run_id: str, name: str) -> None:
