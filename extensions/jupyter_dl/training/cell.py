@@ -82,7 +82,7 @@ def cell_namespace(
     source: str, user_ns: Mapping[str, Any]
 ) -> tuple[dict[str, Any], dict[str, str]]:
     """The notebook values the cell reads that can be shipped, and why the others cannot."""
-    import cloudpickle
+    from .pickling import dumps
 
     wanted = {
         name: user_ns[name]
@@ -90,7 +90,7 @@ def cell_namespace(
         if name in user_ns and not name.startswith("_") and name not in IPYTHON_NAMES
     }
     try:
-        cloudpickle.dumps(wanted)
+        dumps(wanted)
         return wanted, {}
     except Exception:
         pass  # find the values that cannot travel, one by one
@@ -101,7 +101,7 @@ def cell_namespace(
             shipped[name] = value
             continue
         try:
-            cloudpickle.dumps(value)
+            dumps(value)
         except Exception as e:
             skipped[name] = f"{type(value).__name__} cannot be pickled ({type(e).__name__}: {e})"
         else:

@@ -143,10 +143,10 @@ def user_traceback(error: BaseException) -> str:
 
 def keep_result(files: JobFiles, value: Any) -> None:
     """Rank 0's return value, for ``job.result()``; why not, when it cannot be pickled."""
-    import cloudpickle
+    from .pickling import dumps
 
     try:
-        data = cloudpickle.dumps(value)
+        data = dumps(value)
     except Exception as e:
         message = f"the function returned a {type(value).__name__} that cannot be pickled: {e}"
         print(f"[jupyter-dl] {message}", file=sys.stderr, flush=True)

@@ -258,10 +258,10 @@ def jobs(status: str | None = None, limit: int = 50) -> list[dict[str, Any]]:
 
 
 def _ship(fn: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]) -> bytes:
-    import cloudpickle
+    from .pickling import dumps
 
     try:
-        payload: bytes = cloudpickle.dumps((fn, args, kwargs))
+        payload: bytes = dumps((fn, args, kwargs))
     except Exception as e:
         raise TypeError(
             f"cannot send {_describe(fn)} and its arguments to the job's processes: {e}."

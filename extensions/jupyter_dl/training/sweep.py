@@ -225,7 +225,7 @@ def sweep(
 
     A trial that raises is recorded as failed with its traceback, and the sweep goes on.
     """
-    import cloudpickle
+    from .pickling import dumps
 
     if not callable(fn):
         raise TypeError(f"dl.sweep needs a function to call with each trial's config, not {fn!r}")
@@ -246,7 +246,7 @@ def sweep(
     name = _name(name if name is not None else getattr(fn, "__name__", None) or "sweep")
     project = _project_name(project)
     try:
-        payload = cloudpickle.dumps((fn, pruner_obj))
+        payload = dumps((fn, pruner_obj))
     except Exception as e:
         raise TypeError(
             f"cannot send {name} to the trial workers: {e}. Create what cannot be pickled"
