@@ -18,7 +18,9 @@ arrived (``outcomes``), and stop everything (``close``).
 
 from __future__ import annotations
 
+import dataclasses
 import multiprocessing
+import os
 import threading
 import time
 from multiprocessing.connection import Connection, wait
@@ -66,7 +68,8 @@ class LocalWorkers:
     """
 
     def __init__(self, context: TrialContext, size: int) -> None:
-        self.context = context
+        cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+        self.context = dataclasses.replace(context, threads=max(1, (cores or 1) // max(1, size)))
         self._mp = multiprocessing.get_context("spawn")
         self._started = 0
         self._workers = [self._start() for _ in range(size)]

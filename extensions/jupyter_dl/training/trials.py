@@ -58,6 +58,8 @@ class TrialContext:
     env: dict[str, str]
     payload: bytes
     system: dict[str, Any]
+    #: CPU threads each local worker's math libraries may use (0: their default).
+    threads: int = 0
 
 
 @dataclass
@@ -368,6 +370,7 @@ def worker_main(conn: Connection, context: TrialContext) -> None:
     from ..processes import die_with_parent
 
     die_with_parent()
+    share_cores(context.threads)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, _stop)
     try:
@@ -390,6 +393,16 @@ def worker_main(conn: Connection, context: TrialContext) -> None:
             end_run()
     except TrialStopped:
         return
+
+
+def share_cores(threads: int) -> None:
+    """Give this worker its share of the machine's cores, as torchrun does for its ranks:
+    trials running side by side each with every core would fight over them and each
+    run several times slower. A thread count the user set is left alone."""
+    if threads <= 0:
+        return
+    for variable in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
+        os.environ.setdefault(variable, str(threads))
 
 
 def _warm_up(context: TrialContext) -> None:

@@ -68,6 +68,10 @@ def in_worker(config):
     return {"loss": config["x"], "pid": os.getpid()}
 
 
+def threads_given(config):
+    return float(os.environ["OMP_NUM_THREADS"])
+
+
 @pytest.fixture
 def tracking(store_url, tmp_path):
     store = Store(store_url).open()
@@ -120,6 +124,13 @@ def test_a_sweep_on_two_processes_finds_the_best_and_tracks_every_trial(tracking
     }
     assert sweep.study.best_trial.params == {"x": 2}
     assert len(sweep.dataframe()) == 6
+
+
+def test_parallel_trials_share_the_cores_instead_of_fighting_over_them(monkeypatch):
+    monkeypatch.delenv("OMP_NUM_THREADS", raising=False)
+    sweep = dl.sweep(threads_given, {"x": [1, 2]}, trials=2, parallel=2)
+    cores = len(os.sched_getaffinity(0))
+    assert [t["value"] for t in sweep.trials] == [max(1, cores // 2)] * 2
 
 
 def test_asha_prunes_the_clearly_bad_trials(tracking):
