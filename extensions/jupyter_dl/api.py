@@ -31,6 +31,7 @@ from .training.files import RUN_ID_ENV
 if TYPE_CHECKING:
     from .datasets.dataset import Dataset
     from .datasets.service import DatasetService
+    from .registry.client import TeamRegistry
     from .registry.deployments import DeploymentService
     from .registry.service import RegistryService
     from .tracking.run import Run
@@ -126,16 +127,35 @@ def registry_service() -> RegistryService:
     return current
 
 
+def team_registry() -> TeamRegistry | None:
+    """The team's model registry when ``JUPYTER_DL_API_URL`` points this process at a
+    platform API (packages cached under ``$JUPYTER_DL_MODELS_DIR``); None otherwise."""
+    from .platform_client import client_from_env
+    from .registry.client import TeamRegistry
+
+    client = client_from_env()
+    if client is None:
+        return None
+    return TeamRegistry(client, resolve_models_dir(resolve_db_url()))
+
+
 def deployment_service() -> DeploymentService:
-    """The deployments of this process's registry."""
+    """The deployments of this process's registry: on this server's store, serving the
+    team's versions when ``JUPYTER_DL_API_URL`` is set."""
     global _deployments
     from .registry.deployments import DeploymentService
 
     registry = registry_service()
+    team = team_registry()
     current = _deployments
-    if current is None or current.registry is not registry:
-        current = _deployments = DeploymentService(registry.store, registry)
+    if current is None or current.registry is not registry or _where(current.team) != _where(team):
+        current = _deployments = DeploymentService(registry.store, registry, team=team)
     return current
+
+
+def _where(team: TeamRegistry | None) -> tuple[str, str | None, Path] | None:
+    """What tells two team registries apart: the API, the token and the cache."""
+    return None if team is None else (team.client.url, team.client.token, team.models_dir)
 
 
 def dataset(name: str, version: str | None = "latest") -> Dataset:
@@ -143,11 +163,13 @@ def dataset(name: str, version: str | None = "latest") -> Dataset:
 
     ``.files()``, ``.open(path)``, ``.path``, ``.fs``, ``.torch(transform=...)``,
     ``.versions()``, ``.diff(other)``, ``.commit(folder, message=, tag=)``. Used inside a
-    run started with ``dl.init``, the version is recorded on the run.
+    run started with ``dl.init``, the version is recorded on the run. With
+    ``$JUPYTER_DL_API_URL`` set, it is the team's dataset, its files read through the
+    platform's API into a local cache once.
     """
     from .datasets.dataset import open_dataset
 
-    return open_dataset(dataset_service(), name, version)
+    return open_dataset(datasets.source(), name, version)
 
 
 def info() -> PlatformInfo:

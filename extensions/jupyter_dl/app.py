@@ -9,7 +9,8 @@ it would be without the extension.
 from __future__ import annotations
 
 import os
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from jupyter_server.extension.application import ExtensionApp
 from tornado.ioloop import IOLoop
@@ -33,6 +34,9 @@ from .paths import (
     resolve_models_dir,
 )
 from .store import Store
+
+if TYPE_CHECKING:
+    from .registry.client import TeamRegistry
 
 
 class JupyterDL(ExtensionApp):
@@ -184,10 +188,22 @@ class JupyterDL(ExtensionApp):
             dl_tracking=tracking,
             dl_datasets=datasets_service,
             dl_registry=registry,
-            dl_deployments=DeploymentService(self.store, registry),
+            dl_deployments=DeploymentService(
+                self.store, registry, team=self._team_registry(models)
+            ),
             dl_training=TrainingService(self.store, jobs, tracking, self.heartbeat_timeout),
             dl_sweeps=SweepService(self.store, self.heartbeat_timeout),
         )
+
+    def _team_registry(self, models: Path) -> TeamRegistry | None:
+        """The team's registry, whose versions this server's deployments serve (from
+        copies cached under ``models``), when the server is pointed at the team."""
+        if not self.platform_url:
+            return None
+        from .platform_client import PlatformClient, api_token
+        from .registry.client import TeamRegistry
+
+        return TeamRegistry(PlatformClient(self.platform_url, api_token()), models)
 
     def initialize_handlers(self) -> None:
         from .datasets.handlers import default_handlers as dataset_handlers

@@ -189,9 +189,9 @@ def _stop(deployment_id: str) -> int:
 
 
 def _models(query: str | None) -> int:
-    from ..api import registry_service
+    from .publish import models
 
-    items = registry_service().list_models(query, limit=500).items
+    items = models(query, limit=500)  # the team's, on a server pointed at its platform
     if not items:
         print("no models")
     for m in items:

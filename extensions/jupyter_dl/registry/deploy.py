@@ -91,11 +91,11 @@ def served_model(service: DeploymentService, deployment: dict[str, Any]) -> Any:
     from .serving import ServedModel
     from .signature import Signature
 
-    registry = service.registry
-    version = registry.find(deployment["model"], version=deployment["version"])
+    models = service.models
+    version = models.find(deployment["model"], version=deployment["version"])
     signature = Signature.from_json(version["signature"])
     predict = predictor(
-        registry.package_dir(version),
+        models.package_dir(version),
         version["program_format"],
         signature,
         deployment["settings"].get("device"),

@@ -30,6 +30,7 @@ from .service import LIVE_DEPLOYMENTS, parse_ref
 
 if TYPE_CHECKING:
     from ..store import Store
+    from .client import TeamRegistry
     from .service import RegistryService
 
 STATUSES = ("starting", "running", "stopped", "failed")
@@ -47,13 +48,32 @@ MAX_BATCH = 65536
 
 
 class DeploymentService:
-    """Deployments of one registry; their logs and ready files under ``root``."""
+    """Deployments of one registry; their logs and ready files under ``root``.
 
-    def __init__(self, store: Store, registry: RegistryService, root: Path | None = None) -> None:
+    With ``team`` (a server pointed at the team's platform), the versions served are
+    the team's: resolved through its API and served from a verified local copy of
+    their package. The deployments themselves stay in this server's store, as they
+    are processes on its machine; each refers to a record of the team model's id and
+    name there.
+    """
+
+    def __init__(
+        self,
+        store: Store,
+        registry: RegistryService,
+        root: Path | None = None,
+        team: TeamRegistry | None = None,
+    ) -> None:
         self.store = store
         self.registry = registry
+        self.team = team
         self.root = Path(root) if root is not None else registry.models_dir / ".deployments"
         self.host = socket.gethostname()
+
+    @property
+    def models(self) -> RegistryService | TeamRegistry:
+        """Where the versions served come from: the team's registry, else this store's."""
+        return self.team if self.team is not None else self.registry
 
     def log_file(self, deployment_id: str) -> Path:
         return self.root / f"{deployment_id}.log"
@@ -67,11 +87,13 @@ class DeploymentService:
 
         checked = check_settings(settings)
         name, _, _ = parse_ref(ref)
-        version = self.registry.resolve(ref)
-        model = self.registry.get_model(name)
+        version = self.models.resolve(ref)
+        model = self.models.get_model(name)
         now = time.time()
         deployment_id = secrets.token_hex(6)
         with self.store.session(write=True) as s:
+            if self.team is not None:
+                _record_team_model(s, model, now)
             s.add(
                 Deployment(
                     id=deployment_id,
@@ -98,7 +120,7 @@ class DeploymentService:
         deployment = self.create(ref, user, **settings)
         self.root.mkdir(parents=True, exist_ok=True)
         try:
-            pid, started = spawn(deployment["id"], self.log_file(deployment["id"]))
+            pid, started = spawn(deployment["id"], self.log_file(deployment["id"]), self._env())
         except OSError as e:
             self.finish(deployment["id"], "failed", f"the server process did not start: {e}")
             raise LaunchFailed(f"deployment {deployment['id']} did not start: {e}") from e
@@ -278,6 +300,15 @@ class DeploymentService:
 
     # ------------------------------------------------------------ internals
 
+    def _env(self) -> dict[str, str]:
+        """What the server process needs to find the version where this service does."""
+        if self.team is None:
+            return {}
+        from ..platform_client import API_TOKEN_ENV, API_URL_ENV
+
+        client = self.team.client
+        return {API_URL_ENV: client.url, **({API_TOKEN_ENV: client.token} if client.token else {})}
+
     def _row(self, s: Any, deployment_id: str) -> Any:
         from ..store.models import Deployment
 
@@ -337,13 +368,45 @@ def check_settings(settings: dict[str, Any]) -> dict[str, Any]:
     return merged
 
 
-def spawn(deployment_id: str, log_file: Path) -> tuple[int, float]:
+def spawn(
+    deployment_id: str, log_file: Path, env: dict[str, str] | None = None
+) -> tuple[int, float]:
     """Start the server process of a deployment, detached; its pid and start time."""
     return processes.spawn_detached(
         [sys.executable, "-m", DEPLOY_MODULE, deployment_id],
         log_file,
-        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        env={**os.environ, **(env or {}), "PYTHONUNBUFFERED": "1"},
     )
+
+
+def _record_team_model(s: Any, model: dict[str, Any], now: float) -> None:
+    """The local record a deployment of a team model refers to: the model's id and name
+    (its versions stay the team's). A model of this server's own registry with that name
+    is refused: the deployment could not tell the two apart."""
+    from sqlalchemy import select
+
+    from ..store.models import RegisteredModel
+
+    if s.get(RegisteredModel, model["id"]) is not None:
+        return
+    clash = s.scalar(select(RegisteredModel.id).where(RegisteredModel.name == model["name"]))
+    if clash is not None:
+        raise Conflict(
+            f"this server's own registry also has a model named {model['name']!r}: delete or"
+            " rename it there to deploy the team's"
+        )
+    s.add(
+        RegisteredModel(
+            id=model["id"],
+            name=model["name"],
+            description="",
+            owner=model.get("owner"),
+            latest_version=0,
+            created_at=now,
+            updated_at=now,
+        )
+    )
+    s.flush()  # before the deployment that refers to it
 
 
 def metrics_summary(text: str) -> dict[str, Any]:

@@ -18,6 +18,7 @@ from .service import RegistryService, parse_ref
 
 NAME = r"(?P<name>[A-Za-z0-9][A-Za-z0-9._-]{0,127})"
 VERSION = r"(?P<version>[0-9]{1,9})"
+FILE = r"(?P<path>.+)"
 ALIAS = r"(?P<alias>[a-z][a-z0-9_-]{0,63})"
 RUN_ID = r"(?P<run_id>[a-z0-9]{6,32})"
 DEPLOYMENT_ID = r"(?P<deployment_id>[a-z0-9]{6,32})"
@@ -123,6 +124,14 @@ class ExampleHandler(RegistryHandler):
     async def get(self, name: str, version: str) -> None:
         """The version's example as an inference request, to start a "try it" form from."""
         self.finish(await self.call(self.registry.example_request, name, version))
+
+
+class VersionFileHandler(RegistryHandler):
+    @web.authenticated
+    async def get(self, name: str, version: str, path: str) -> None:
+        """A file of the version's package, streamed: how a server of the team fetches a
+        version to load or serve it (``dl.load_model``, ``dl.deploy``)."""
+        await self.send_file(await self.call(self.registry.version_file, name, version, path))
 
 
 class InferenceServiceHandler(RegistryHandler):
@@ -295,6 +304,7 @@ default_handlers = [
     (api_path("models", NAME, "versions"), VersionsHandler),
     (api_path("models", NAME, "versions", VERSION), VersionHandler),
     (api_path("models", NAME, "versions", VERSION, "example"), ExampleHandler),
+    (api_path("models", NAME, "versions", VERSION, "files", FILE), VersionFileHandler),
     (api_path("models", NAME, "versions", VERSION, "inferenceservice"), InferenceServiceHandler),
     (api_path("models", NAME, "aliases", ALIAS), AliasHandler),
     (api_path("models", NAME, "history"), HistoryHandler),

@@ -216,14 +216,19 @@ def describe_files(root: Path) -> list[dict[str, Any]]:
     """Each file of the package with its size and SHA-256, in name order."""
     described = []
     for path in sorted(p for p in root.iterdir() if p.is_file() and p.name != MANIFEST_FILE):
-        digest = hashlib.sha256()
-        with path.open("rb") as f:
-            for block in iter(lambda: f.read(1 << 20), b""):
-                digest.update(block)
         described.append(
-            {"name": path.name, "size": path.stat().st_size, "sha256": digest.hexdigest()}
+            {"name": path.name, "size": path.stat().st_size, "sha256": sha256_of(path)}
         )
     return described
+
+
+def sha256_of(path: Path) -> str:
+    """A file's SHA-256, as a package lists it."""
+    digest = hashlib.sha256()
+    with path.open("rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
 
 
 # ----------------------------------------------------------------- internals

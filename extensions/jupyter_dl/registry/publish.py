@@ -5,19 +5,31 @@ a notebook.
 ``package.py``), verifies the package reproduces the example, and only then hands
 it to the registry, so a failure registers nothing. ``load_model`` returns the
 stored program ready to call, without the code that defined the model.
+
+With ``JUPYTER_DL_API_URL`` set (a server of a team), the registry is the team's
+(``client.py``): the verified package is kept with its run through the run's
+transport and the platform registers it from there, replaying it once more; a
+version is loaded from a checked local copy of its package.
 """
 
 from __future__ import annotations
 
 import json
+import re
 import shutil
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 from ..errors import BadRequest, NotFound
 from ..processes import current_user
 
+#: What a run id looks like (the tracking service's ids).
+RUN_ID = re.compile(r"[a-z0-9]{6,32}")
+
 if TYPE_CHECKING:
+    from ..tracking.run import Run
+    from .client import TeamRegistry
     from .deployments import DeploymentService
     from .service import RegistryService
 
@@ -63,6 +75,9 @@ def publish(
             "dl.publish needs example_input=: a batch the model takes, used to export it"
             " and to check the stored model gives the same output"
         )
+    team = _team() if service is None else None
+    if team is not None:
+        return _publish_to_team(team, model, name, run, example_input, description, aliases)
     service = service or _service()
     run_id = _run_id(run)
     try:
@@ -99,17 +114,17 @@ def load_model(
     from .package import load_program, load_weights
     from .service import parse_ref
 
-    service = service or _service()
+    source = service or _team() or _service()
     try:
         ref_name, ref_version, ref_alias = parse_ref(name)
-        found = service.find(
+        found = source.find(
             ref_name,
             version=version if version is not None else ref_version,
             alias=alias if alias is not None else ref_alias,
         )
+        root = source.package_dir(found)
     except (BadRequest, NotFound) as e:
         raise ValueError(e.message) from None
-    root = service.package_dir(found)
     if weights:
         return load_weights(root, found["weights_format"], device)
     return load_program(root, found["program_format"], device)
@@ -150,7 +165,7 @@ class Deployment:
 
         from .signature import Signature, numpy_dtype
 
-        version = self.service.registry.find(self._record["model"], version=self._record["version"])
+        version = self.service.models.find(self._record["model"], version=self._record["version"])
         signature = Signature.from_json(version["signature"])
         specs = {spec.name: spec for spec in signature.inputs}
         arrays = dict(zip(specs, inputs, strict=False)) | named
@@ -243,7 +258,10 @@ def deployments(live: bool = True) -> list[dict[str, Any]]:
 
 def models(query: str | None = None, limit: int = 50) -> list[dict[str, Any]]:
     """Registered models (name, versions, aliases), by name."""
+    team = _team()
     try:
+        if team is not None:
+            return team.list_models(query, limit)
         return _service().list_models(query, limit=limit).items
     except BadRequest as e:
         raise ValueError(e.message) from None
@@ -267,6 +285,92 @@ def _service() -> RegistryService:
     return registry_service()
 
 
+def _team() -> TeamRegistry | None:
+    from ..api import team_registry
+
+    return team_registry()
+
+
+def _publish_to_team(
+    team: TeamRegistry,
+    model: Any,
+    name: str,
+    run: Any,
+    example_input: Any,
+    description: str,
+    aliases: Sequence[str],
+) -> dict[str, Any]:
+    """Publish to the team's registry: the package is built and verified here, kept
+    with the run (a new run named after the model when there is none), and the
+    platform registers it from the run, as it does a run's kept model."""
+    from ..tracking.run import MODELS_FOLDER
+    from .service import _alias_list, check_alias, check_model_name
+
+    try:
+        check_model_name(name)
+        for alias in _alias_list(aliases):
+            check_alias(alias)
+        with _run_keeping(run, name) as holder:
+            folder = _free_folder(team, holder.id, name)
+            holder.log_model(model, example_input, folder)
+            return team.register_from_run(
+                name, holder.id, f"{MODELS_FOLDER}/{folder}", description, aliases
+            )
+    except (BadRequest, NotFound) as e:
+        raise ValueError(e.message) from None
+
+
+@contextmanager
+def _run_keeping(run: Any, name: str) -> Iterator[Run]:
+    """The run a published model is kept with: ``run`` (a ``Run``, a run id, a
+    ``Job``), else the current run, else a new run named after the model, in the
+    project ``dl.init`` would choose, which ends with the publish."""
+    from .. import api
+    from ..tracking.capture import capture_environment
+    from ..tracking.client import transport_from_env
+    from ..tracking.run import Run
+
+    if isinstance(run, Run):
+        yield run
+        return
+    if run is None and api._run is not None:
+        yield api._run
+        return
+    transport = transport_from_env()
+    if run is not None:
+        record = transport.get_run(str(_run_id(run)))
+        with Run(transport, record, ends_run=False) as joined:
+            yield joined
+        return
+    environment = capture_environment()
+    record = transport.create_run(
+        {
+            "project": api._default_project(environment),
+            "name": name,
+            "config": {},
+            "tags": [],
+            "notes": None,
+            "system": environment,
+            "owner": environment.get("user"),
+        }
+    )
+    with Run(transport, record) as started:
+        yield started
+
+
+def _free_folder(team: TeamRegistry, run_id: str, name: str) -> str:
+    """A folder of the run's kept models for this package: the model's name, numbered
+    when the run already kept one by that name (each package stays whole)."""
+    from ..tracking.run import MODELS_FOLDER
+
+    kept = set(team.run_models(run_id))
+    folder, n = name, 1
+    while f"{MODELS_FOLDER}/{folder}" in kept:
+        n += 1
+        folder = f"{name}-{n}"
+    return folder
+
+
 def _publish_kept(
     run_id: str | None,
     name: str,
@@ -280,9 +384,13 @@ def _publish_kept(
 
     if not isinstance(kept, str) or not kept or "/" in kept:
         raise ValueError(f"kept must name a model the run kept, such as 'model', not {kept!r}")
-    service = service or _service()
+    team = _team() if service is None else None
     try:
-        return service.register_from_run(
+        if team is not None:
+            return team.register_from_run(
+                name, str(run_id), f"{MODELS_FOLDER}/{kept}", description, aliases
+            )
+        return (service or _service()).register_from_run(
             name, str(run_id), f"{MODELS_FOLDER}/{kept}", description, aliases, current_user()
         )
     except (BadRequest, NotFound) as e:
@@ -290,9 +398,12 @@ def _publish_kept(
 
 
 def _is_run(value: Any) -> bool:
-    """Whether ``publish`` was handed a run (an id, a ``Run``, a ``Job``) instead of a model."""
+    """Whether ``publish`` was handed a run (an id, a ``Run``, a ``Job``) instead of a model.
+
+    Only a string shaped like a run id counts: any other is a mistaken model, and is
+    told that it is not one."""
     if isinstance(value, str):
-        return True
+        return RUN_ID.fullmatch(value) is not None
     from ..tracking.run import Run
     from ..training.job import Job
 

@@ -342,6 +342,20 @@ class RegistryService:
         """The package folder of a version returned by this service."""
         return self.models_dir / str(version["path"])
 
+    def version_file(self, name: str, version: Any, path: str) -> Path:
+        """One file of a version's package, for a process that loads or serves the
+        version from a copy (a user server of the team). Only the files the version
+        lists and its manifest are served: nothing outside the package."""
+        from .package import MANIFEST_FILE
+
+        found = self.get_version(name, version)
+        root = self.package_dir(found).resolve()
+        listed = {f["name"] for f in found["files"]} | {MANIFEST_FILE}
+        target = (root / path).resolve() if isinstance(path, str) else root
+        if path not in listed or target.parent != root or not target.is_file():
+            raise NotFound(f"version {found['version']} of {name!r} has no file {path!r}")
+        return target
+
     # --------------------------------------------------------------- aliases
 
     def set_alias(
