@@ -156,11 +156,11 @@ def platform_api(hub: RunningHub, method: str, path: str, **kwargs: Any) -> Any:
 
 #: The names of what ``platform_content`` makes.
 CONTENT = {
-    "project": "shapes-classifier",
-    "dataset": "shapes",
-    "model": "shapes-mlp",
-    "job": "shapes-ddp",
-    "sweep": "shapes-lr-search",
+    "project": "toy-classifier",
+    "dataset": "toy-shapes",
+    "model": "toy-mlp",
+    "job": "toy-train",
+    "sweep": "toy-lr-search",
 }
 
 #: Run by the demo user's Python: three tracked runs, a dataset of images and
