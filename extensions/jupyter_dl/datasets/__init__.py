@@ -2,6 +2,8 @@
 
 ``dl.datasets.create(...)``, ``dl.datasets.list()`` and ``dl.datasets.sync()`` live
 here; ``dl.dataset(name)`` returns a :class:`~jupyter_dl.datasets.dataset.Dataset`.
+They work on this machine's repository, or, when ``$JUPYTER_DL_API_URL`` points
+at a team's platform, on the team's datasets over its REST API (``remote.py``).
 Importing this package is cheap: the service, DVC and the image and array
 libraries load on first use.
 """
@@ -15,6 +17,18 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from .dataset import Dataset
+    from .remote import RemoteDatasets
+    from .service import DatasetService
+
+
+def source() -> DatasetService | RemoteDatasets:
+    """Where the datasets are: the team's platform when ``$JUPYTER_DL_API_URL`` is set
+    (as on a server the hub points at it, and in its kernels and jobs), else the
+    repository and store of this machine."""
+    from ..api import dataset_service
+    from .remote import client_from_env
+
+    return client_from_env() or dataset_service()
 
 
 def create(
@@ -31,14 +45,15 @@ def create(
 
     DVC adds the files, git commits (and tags, e.g. ``tag="v1"``) the version and DVC
     pushes it to the remote, with progress shown in the notebook. Nothing is
-    registered if any step fails.
+    registered if any step fails. In a team, the files are sent to the team's
+    platform, which makes the version the same way; the dataset is the caller's,
+    private until shared.
     """
     from pathlib import Path
 
-    from ..api import dataset_service
     from .dataset import Dataset, reporter
 
-    service = dataset_service()
+    service = source()
     created = service.create_dataset(
         name,
         Path(source_dir),
@@ -53,9 +68,7 @@ def create(
 
 def list(q: str | None = None) -> builtins.list[dict[str, Any]]:
     """The catalog: every dataset (matching ``q`` in name, description or tags)."""
-    from ..api import dataset_service
-
-    service = dataset_service()
+    service = source()
     out: builtins.list[dict[str, Any]] = []
     cursor = None
     while True:
@@ -68,7 +81,15 @@ def list(q: str | None = None) -> builtins.list[dict[str, Any]]:
 
 def sync() -> builtins.list[dict[str, Any]]:
     """Register versions committed to the dataset repository with the ``dvc``/``git``
-    command lines; returns the versions found."""
-    from ..api import dataset_service
+    command lines; returns the versions found. It runs where the repository is: in a
+    team, on the platform's machine."""
+    from ..errors import BadRequest
+    from .service import DatasetService
 
-    return dataset_service().sync()
+    service = source()
+    if not isinstance(service, DatasetService):
+        raise BadRequest(
+            "dl.datasets.sync() registers commits made in the dataset repository; the"
+            " team's repository is on its platform's machine, so run it there"
+        )
+    return service.sync()

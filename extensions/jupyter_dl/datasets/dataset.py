@@ -26,7 +26,11 @@ from .service import LATEST, DatasetService
 
 if TYPE_CHECKING:
     from .fs import DatasetFileSystem
+    from .remote import RemoteDatasets
     from .torch_dataset import FileDataset
+
+    #: Where a version's data comes from: this machine's repository, or a team's platform.
+    Source = DatasetService | RemoteDatasets
 
 log = logging.getLogger("jupyter_dl.datasets")
 
@@ -43,7 +47,7 @@ class DatasetFile:
 class Dataset:
     """One version of a named dataset; see the module docstring."""
 
-    def __init__(self, service: DatasetService, version: dict[str, Any]) -> None:
+    def __init__(self, service: Source, version: dict[str, Any]) -> None:
         self._service = service
         self.info = version
         self.name: str = version["dataset"]
@@ -151,7 +155,9 @@ class Dataset:
             for f in self.files(prefix)
             if not wanted or os.path.splitext(f.path)[1].lower() in wanted
         ]
-        objects = self._service.object_paths(self.name, self.commit_id, [f.md5 for f in files])
+        objects = self._service.object_paths(
+            self.name, self.commit_id, [(f.path, f.md5) for f in files]
+        )
         paths = [f.path for f in files]
         targets: list[int] | None = None
         classes: list[str] | None = None
@@ -294,7 +300,7 @@ def reporter(name: str, show: bool) -> Progress:
     return text
 
 
-def open_dataset(service: DatasetService, name: str, version: str | None = LATEST) -> Dataset:
+def open_dataset(service: Source, name: str, version: str | None = LATEST) -> Dataset:
     return Dataset(service, service.get_version(name, version or LATEST))
 
 

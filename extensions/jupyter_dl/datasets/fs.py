@@ -2,18 +2,21 @@
 
 Libraries that take an fsspec file system (pandas, pyarrow, Hugging Face
 ``datasets``, ``webdataset``...) read a version through it without a checkout:
-listings come from the version's file index, bytes from DVC's cache.
+listings come from the version's file index, bytes from DVC's cache (in a team,
+from the platform's API and the local copy of the files read).
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from fsspec import AbstractFileSystem
 
 from ..errors import BadRequest, NotFound
 from .manifest import relpath
-from .service import DatasetService
+
+if TYPE_CHECKING:
+    from .dataset import Source
 
 
 class DatasetFileSystem(AbstractFileSystem):  # type: ignore[misc]
@@ -23,7 +26,7 @@ class DatasetFileSystem(AbstractFileSystem):  # type: ignore[misc]
     root_marker = ""
     cachable = False  # bound to a service object, which fsspec cannot tokenise
 
-    def __init__(self, service: DatasetService, name: str, ref: str, **kwargs: Any) -> None:
+    def __init__(self, service: Source, name: str, ref: str, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.service = service
         self.dataset = name

@@ -12,12 +12,12 @@ import asyncio
 import os
 from collections.abc import Collection
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 from urllib.parse import quote
 
 from tornado import web
 
-from ..errors import BadRequest, Forbidden, PreviewFailed
+from ..errors import BadRequest, Forbidden, PayloadTooLarge, PreviewFailed
 from ..tracking.handlers import RUN_ID
 from ..web import PlatformHandler, api_path
 from .manifest import relpath
@@ -26,6 +26,11 @@ from .service import DatasetService
 
 #: A preview taking longer than this is abandoned (its inputs are bounded too).
 PREVIEW_TIMEOUT = 15.0
+#: The most bytes one upload (``POST /datasets/{name}/upload``) may send, and its files
+#: hold once unpacked: 16 GiB. It is received onto the repository's storage, then
+#: staged and copied into the dataset's working folder, so allow for about three times
+#: as much free space there. Larger datasets are made where the repository lives.
+UPLOAD_LIMIT = 16 * 1024**3
 NAME = r"(?P<name>[A-Za-z0-9][A-Za-z0-9_.-]*)"
 VERSION = r"(?P<version>[^/]+)"
 PATH = r"(?P<path>.+)"
@@ -117,6 +122,90 @@ class CatalogHandler(DatasetHandler):
         )
         self.set_status(201)
         self.finish(created)
+
+
+@web.stream_request_body
+class UploadHandler(DatasetHandler):
+    """A new dataset, or a new version, from a tar archive sent as the body.
+
+    The body is streamed to a file on the repository's storage as it arrives (never
+    held in memory), so an upload may be as large as :data:`UPLOAD_LIMIT`. What can
+    be refused without the body (the caller's access, a bad name or tag, a taken
+    tag, a declared length over the limit) is refused before it is read.
+    """
+
+    _file: IO[bytes] | None = None
+    _received = 0
+
+    async def prepare(self) -> None:  # type: ignore[override]
+        await super().prepare()
+        if self._finished or self.request.method != "POST":
+            return
+        if self.current_user is None:
+            raise web.HTTPError(403)  # before the body, not after it has been stored
+        limit = UPLOAD_LIMIT
+        length = self.request.headers.get("Content-Length")
+        if length is not None and length.isdigit() and int(length) > limit:
+            raise PayloadTooLarge(
+                f"the upload is {int(length):,} bytes; one upload may hold at most {limit:,}"
+            )
+        name = self.path_kwargs["name"]
+        await self.call(self.datasets.check_upload, name, self.create_flag(), self.tag())
+        # tornado's default (the server's max_body_size) would cut larger uploads short.
+        self.request.connection.set_max_body_size(limit)  # type: ignore[union-attr]
+        self._file = await self.call(self.datasets.upload_file)
+
+    def data_received(self, chunk: bytes) -> None:
+        if self._file is not None:
+            self._file.write(chunk)
+            self._received += len(chunk)
+
+    @web.authenticated
+    async def post(self, name: str) -> None:
+        if self._file is None:  # pragma: no cover - prepare opened it or refused
+            raise BadRequest("send the dataset's files as a tar archive in the body")
+        self._file.close()
+        if self._received == 0:
+            raise BadRequest("the body is empty; send the dataset's files as a tar archive")
+        caller = self.user_name
+        result = await self.call(
+            lambda: self.datasets.upload(
+                name,
+                Path(self._file.name),  # type: ignore[union-attr]
+                limit=UPLOAD_LIMIT,
+                create=self.create_flag(),
+                description=self.get_query_argument("description", "") or "",
+                tags=self.get_query_arguments("tags") or None,
+                owner=caller,
+                message=self.get_query_argument("message", None) or None,
+                tag=self.tag(),
+                author=caller,
+            )
+        )
+        self.set_status(201)
+        self.finish(result)
+
+    def create_flag(self) -> bool | None:
+        value = self.get_query_argument("create", "")
+        if value not in ("", "true", "false"):
+            raise BadRequest(f"create must be true or false, not {value!r}")
+        return None if value == "" else value == "true"
+
+    def tag(self) -> str | None:
+        return self.get_query_argument("tag", None) or None
+
+    def on_finish(self) -> None:
+        self._discard()
+
+    def on_connection_close(self) -> None:
+        super().on_connection_close()
+        self._discard()
+
+    def _discard(self) -> None:
+        if self._file is not None:
+            self._file.close()
+            Path(self._file.name).unlink(missing_ok=True)
+            self._file = None
 
 
 class OneDatasetHandler(DatasetHandler):
@@ -307,6 +396,7 @@ _VERSION = ("datasets", NAME, "versions", VERSION)
 default_handlers = [
     (api_path("datasets"), CatalogHandler),
     (api_path("datasets", NAME), OneDatasetHandler),
+    (api_path("datasets", NAME, "upload"), UploadHandler),
     (api_path("datasets", NAME, "versions"), VersionsHandler),
     (api_path(*_VERSION), VersionHandler),
     (api_path(*_VERSION, "tree"), TreeHandler),

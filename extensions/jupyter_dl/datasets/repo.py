@@ -320,52 +320,8 @@ class DatasetRepo:
     # ------------------------------------------------------------ source files
 
     def scan(self, folder: Path) -> dict[str, SourceFile]:
-        """The files a version would hold, checked before anything is copied or added.
-
-        Symlinks are followed only to files inside ``folder``; a link leading out of
-        it, a linked folder, or a special file (pipe, device) is a 400 naming it.
-        """
-        folder = Path(folder)
-        if not folder.is_dir():
-            raise BadRequest(f"{folder} is not a folder")
-        top = os.path.realpath(folder)
-        found: dict[str, SourceFile] = {}
-        stack = [""]
-        while stack:
-            rel = stack.pop()
-            with os.scandir(os.path.join(top, rel) if rel else top) as it:
-                entries = list(it)
-            for e in entries:
-                if e.name in status.IGNORED:
-                    continue
-                path = rel + e.name
-                try:
-                    relpath(path)
-                except BadRequest as err:
-                    raise BadRequest(f"cannot put {path!r} in a dataset: {err.message}") from None
-                if e.is_symlink():
-                    target = os.path.realpath(e.path)
-                    if os.path.commonpath([top, target]) != top:
-                        raise BadRequest(
-                            f"{path} is a symlink to {target}, outside {folder}; a dataset only"
-                            " holds files from inside its folder"
-                        )
-                    if os.path.isdir(target):
-                        raise BadRequest(
-                            f"{path} is a symlink to a folder; copy the folder instead"
-                        )
-                    if not os.path.isfile(target):
-                        raise BadRequest(f"{path} is a broken symlink")
-                    st = os.stat(target)
-                    found[path] = SourceFile(target, st.st_size, st.st_mtime_ns)
-                elif e.is_dir(follow_symlinks=False):
-                    stack.append(path + "/")
-                elif e.is_file(follow_symlinks=False):
-                    st = e.stat(follow_symlinks=False)
-                    found[path] = SourceFile(e.path, st.st_size, st.st_mtime_ns)
-                else:
-                    raise BadRequest(f"{path} is not a regular file (a pipe, socket or device)")
-        return found
+        """The files a version would hold (see :func:`scan`)."""
+        return scan(folder)
 
     def mirror(self, files: Mapping[str, SourceFile], name: str, progress: Progress) -> None:
         """Make the working folder hold exactly ``files``: copy what differs (by size and
@@ -448,6 +404,53 @@ class DatasetRepo:
             _remove_tree(building)
             raise
         return target
+
+
+def scan(folder: Path) -> dict[str, SourceFile]:
+    """The files a version would hold, checked before anything is copied or added.
+
+    Symlinks are followed only to files inside ``folder``; a link leading out of
+    it, a linked folder, or a special file (pipe, device) is a 400 naming it.
+    """
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise BadRequest(f"{folder} is not a folder")
+    top = os.path.realpath(folder)
+    found: dict[str, SourceFile] = {}
+    stack = [""]
+    while stack:
+        rel = stack.pop()
+        with os.scandir(os.path.join(top, rel) if rel else top) as it:
+            entries = list(it)
+        for e in entries:
+            if e.name in status.IGNORED:
+                continue
+            path = rel + e.name
+            try:
+                relpath(path)
+            except BadRequest as err:
+                raise BadRequest(f"cannot put {path!r} in a dataset: {err.message}") from None
+            if e.is_symlink():
+                target = os.path.realpath(e.path)
+                if os.path.commonpath([top, target]) != top:
+                    raise BadRequest(
+                        f"{path} is a symlink to {target}, outside {folder}; a dataset only"
+                        " holds files from inside its folder"
+                    )
+                if os.path.isdir(target):
+                    raise BadRequest(f"{path} is a symlink to a folder; copy the folder instead")
+                if not os.path.isfile(target):
+                    raise BadRequest(f"{path} is a broken symlink")
+                st = os.stat(target)
+                found[path] = SourceFile(target, st.st_size, st.st_mtime_ns)
+            elif e.is_dir(follow_symlinks=False):
+                stack.append(path + "/")
+            elif e.is_file(follow_symlinks=False):
+                st = e.stat(follow_symlinks=False)
+                found[path] = SourceFile(e.path, st.st_size, st.st_mtime_ns)
+            else:
+                raise BadRequest(f"{path} is not a regular file (a pipe, socket or device)")
+    return found
 
 
 def _dvc() -> Any:

@@ -19,13 +19,15 @@ from __future__ import annotations
 
 import bisect
 import re
+import shutil
+import tempfile
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from ..access import Access, where_visible
 from ..errors import BadRequest, Conflict, NotFound, StorageError
@@ -40,6 +42,8 @@ MAX_DESCRIPTION = 10_000
 MAX_TAGS = 32
 DIFF_CACHE = 8
 LATEST = "latest"
+#: Incoming archives and their staging folders, inside the repository's private folder.
+UPLOADS = "uploads"
 
 Changes = Mapping[str, "str | Path | bytes | None"]
 
@@ -221,6 +225,84 @@ class DatasetService:
             return self._make_version(
                 name, prepare, message or f"Update {name}", tag, author_name(author), report
             )
+
+    # ------------------------------------------------------------------ uploads
+
+    def upload_file(self) -> IO[bytes]:
+        """A new, empty file for an incoming archive, on the repository's storage (an
+        upload can be as large as a dataset); whoever receives it deletes it."""
+        self.repo.ensure()
+        folder = self.repo.private_dir / UPLOADS
+        folder.mkdir(parents=True, exist_ok=True)
+        return tempfile.NamedTemporaryFile(prefix="upload-", dir=folder, delete=False)
+
+    def check_upload(self, name: str, create: bool | None, tag: str | None) -> bool:
+        """Refuse an upload before its bytes arrive when it could only fail (a bad name or
+        tag, a dataset that exists for ``create=True`` or not for ``create=False``, a tag
+        taken); returns whether it would create the dataset."""
+        from sqlalchemy import select
+
+        from ..store.models import Dataset
+
+        name = check_name(name)
+        tag = _check_tag(tag)
+        with self.store.session() as s:
+            ds = s.scalar(select(Dataset).where(Dataset.name == name))
+            if ds is None:
+                if create is False:
+                    raise NotFound(f"no dataset named {name!r}")
+                return True
+            if create is True:
+                raise Conflict(f"a dataset named {name!r} exists; commit a new version to it")
+            self._tag_free(s, ds, tag)
+        return False
+
+    def upload(
+        self,
+        name: str,
+        archive: Path,
+        *,
+        limit: int,
+        create: bool | None = None,
+        description: str = "",
+        tags: list[str] | None = None,
+        owner: str | None = None,
+        message: str | None = None,
+        tag: str | None = None,
+        author: str | None = None,
+    ) -> dict[str, Any]:
+        """A new dataset, or a new version of ``name``, holding the files of a tar archive.
+
+        The archive is unpacked (every member checked first: see ``archive.unpack``)
+        into a private staging folder, which then becomes the version exactly as a
+        folder on this machine would, all or nothing. ``create`` True or False insists
+        on one of the two; None makes whichever applies. Returns ``{"created",
+        "dataset", "version"}``.
+        """
+        from . import archive as archives
+
+        creating = self.check_upload(name, create, tag)
+        staging = Path(tempfile.mkdtemp(prefix="staging-", dir=self.repo.private_dir / UPLOADS))
+        try:
+            archives.unpack(archive, staging, limit)
+            if creating:
+                dataset = self.create_dataset(
+                    name,
+                    staging,
+                    description=description,
+                    tags=tags,
+                    owner=owner,
+                    message=message,
+                    tag=tag,
+                    author=author,
+                )
+                version = dataset["latest"]
+            else:
+                version = self.commit(name, staging, message=message or "", tag=tag, author=author)
+                dataset = self.get_dataset(name)
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
+        return {"created": creating, "dataset": dataset, "version": version}
 
     def _make_version(
         self,
@@ -442,9 +524,10 @@ class DatasetService:
             target = self.repo.materialise(name, version["hash"], [(p, m) for p, m, _ in files])
         return target
 
-    def object_paths(self, name: str, ref: str, md5s: list[str]) -> list[Path]:
-        """Cache paths of contents of a version, fetched from the remote when missing."""
-        return self._object(name, ref, md5s)
+    def object_paths(self, name: str, ref: str, files: Sequence[tuple[str, str]]) -> list[Path]:
+        """Where the contents of files of a version (``(path, md5)`` pairs) can be read:
+        DVC's cache, fetched from the remote when missing."""
+        return self._object(name, ref, [md5 for _, md5 in files])
 
     def diff(
         self,
