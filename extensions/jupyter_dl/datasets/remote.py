@@ -52,7 +52,7 @@ from ..errors import (
 from ..pages import Page
 from ..platform_client import PlatformClient, platform_error
 from . import archive
-from .repo import Progress, no_progress, scan
+from .repo import Progress, link_folder, no_progress, scan
 from .service import LATEST
 
 CACHE_ENV = "JUPYTER_DL_DATASET_CACHE"
@@ -195,7 +195,7 @@ class RemoteDatasets:
             return target
         files = list(self._all_files(name, commit))
         self.object_paths(name, commit, [(p, m) for p, m, _ in files], progress=progress)
-        return _link_folder(target, [(p, self.object_path(m)) for p, m, _ in files])
+        return link_folder(target, [(p, self.object_path(m)) for p, m, _ in files])
 
     def _download(self, name: str, ref: str, md5: str, path: str) -> None:
         """Fetch one content into the cache; kept only if its md5 is the one listed."""
@@ -419,38 +419,6 @@ def _apply(folder: Path, changes: Mapping[str, Any]) -> None:
             shutil.copyfile(value, target)
         else:
             raise BadRequest(f"the new content of {raw} must be bytes or a file; {value} is not")
-
-
-def _link_folder(target: Path, files: list[tuple[str, Path]]) -> Path:
-    """A read-only folder of ``files`` (relative path, cached content), linked (copied
-    where links fail), that appears whole: built aside, then renamed into place."""
-    from .repo import _remove_tree
-
-    target.parent.mkdir(parents=True, exist_ok=True)
-    building = Path(tempfile.mkdtemp(prefix=".building-", dir=target.parent))
-    try:
-        folders: set[Path] = {building}
-        for path, source in files:
-            dest = building / path
-            dest.parent.mkdir(parents=True, exist_ok=True)
-            folders.add(dest.parent)
-            try:
-                os.link(source, dest)
-            except OSError:
-                shutil.copyfile(source, dest)
-                os.chmod(dest, 0o444)
-        for folder in sorted(folders, key=lambda p: -len(p.parts)):
-            os.chmod(folder, 0o555)
-        try:
-            os.rename(building, target)
-        except OSError:
-            if not target.is_dir():
-                raise
-            _remove_tree(building)  # built at the same time by another process
-    except BaseException:
-        _remove_tree(building)
-        raise
-    return target
 
 
 def client_from_env() -> RemoteDatasets | None:

@@ -377,33 +377,38 @@ class DatasetRepo:
         target = self.checkout_dir(name, dir_hash)
         if target.is_dir():
             return target
-        target.parent.mkdir(parents=True, exist_ok=True)
-        building = Path(tempfile.mkdtemp(prefix=".building-", dir=target.parent))
-        try:
-            folders: set[Path] = set()
-            for path, md5 in files:
-                dest = building / path
-                if dest.parent not in folders:
-                    dest.parent.mkdir(parents=True, exist_ok=True)
-                    folders.add(dest.parent)
-                source = self.object_path(md5)
-                try:
-                    os.link(source, dest)
-                except OSError:
-                    shutil.copyfile(source, dest)
-                    os.chmod(dest, 0o444)
-            for folder in sorted(folders | {building}, key=lambda p: -len(p.parts)):
-                os.chmod(folder, 0o555)
+        return link_folder(target, [(path, self.object_path(md5)) for path, md5 in files])
+
+
+def link_folder(target: Path, files: list[tuple[str, Path]]) -> Path:
+    """A read-only folder of ``files`` (relative path, cached content), hard-linked (copied
+    where links fail), that appears whole: built aside, then renamed into place."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    building = Path(tempfile.mkdtemp(prefix=".building-", dir=target.parent))
+    try:
+        folders: set[Path] = set()
+        for path, source in files:
+            dest = building / path
+            if dest.parent not in folders:
+                dest.parent.mkdir(parents=True, exist_ok=True)
+                folders.add(dest.parent)
             try:
-                os.rename(building, target)
+                os.link(source, dest)
             except OSError:
-                if not target.is_dir():
-                    raise
-                _remove_tree(building)  # built at the same time elsewhere
-        except BaseException:
-            _remove_tree(building)
-            raise
-        return target
+                shutil.copyfile(source, dest)
+                os.chmod(dest, 0o444)
+        for folder in sorted(folders | {building}, key=lambda p: -len(p.parts)):
+            os.chmod(folder, 0o555)
+        try:
+            os.rename(building, target)
+        except OSError:
+            if not target.is_dir():
+                raise
+            _remove_tree(building)  # built at the same time elsewhere
+    except BaseException:
+        _remove_tree(building)
+        raise
+    return target
 
 
 def scan(folder: Path) -> dict[str, SourceFile]:
