@@ -184,7 +184,7 @@ class JupyterDL(ExtensionApp):
             dl_platform_url=self.platform_url,
             dl_platform_token=api_token() or "",
             dl_permissions=PermissionService(self.store),
-            dl_info_service=PlatformInfoService(self.store),
+            dl_info_service=PlatformInfoService(self.store, self.platform_url),
             dl_tracking=tracking,
             dl_datasets=datasets_service,
             dl_registry=registry,

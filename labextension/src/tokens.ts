@@ -90,6 +90,11 @@ export interface IPlatformInfo {
    * Jupyter server; absent from servers that do not report it.
    */
   mode?: string;
+  /**
+   * The team's platform service this server uses, `null` (or absent) when its
+   * own store holds everything.
+   */
+  team?: { url: string } | null;
 }
 
 /**

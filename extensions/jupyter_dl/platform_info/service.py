@@ -7,6 +7,7 @@ can never disagree about the version, the store or the GPUs.
 from __future__ import annotations
 
 import html
+import os
 import platform
 import socket
 from contextlib import suppress
@@ -43,6 +44,8 @@ class PlatformInfo(dict[str, Any]):
             ("Python", html.escape(self["python"])),
             ("Host", html.escape(self["host"])),
         ]
+        if self.get("team"):
+            rows.append(("Team platform", html.escape(self["team"]["url"])))
         if store.get("error"):
             rows.append(("Store error", html.escape(store["error"])))
         body = "".join(
@@ -72,6 +75,8 @@ class PlatformInfo(dict[str, Any]):
             ("python", self["python"]),
             ("host", self["host"]),
         ]
+        if self.get("team"):
+            lines.append(("team", self["team"]["url"]))
         if store.get("error"):
             lines.append(("store error", store["error"]))
         return "\n".join(f"{k + ':':<13}{v}" for k, v in lines)
@@ -80,8 +85,9 @@ class PlatformInfo(dict[str, Any]):
 class PlatformInfoService:
     """Reads facts from the store and the machine; never imports a DL framework."""
 
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: Store, team_url: str | None = None) -> None:
         self.store = store
+        self.team_url = team_url
 
     def info(self) -> PlatformInfo:
         """The current facts; GPU memory is read fresh on every call."""
@@ -94,7 +100,16 @@ class PlatformInfoService:
             torch=_installed_version("torch"),
             python=platform.python_version(),
             host=socket.gethostname(),
+            team={"url": self._team_url()} if self._team_url() else None,
         )
+
+    def _team_url(self) -> str:
+        """The team's platform service this process uses (``$JUPYTER_DL_API_URL``), if any."""
+        if self.team_url is not None:
+            return self.team_url
+        from ..tracking.client import API_URL_ENV
+
+        return os.environ.get(API_URL_ENV, "")
 
     def _store_facts(self) -> dict[str, Any]:
         if not self.store.ready:

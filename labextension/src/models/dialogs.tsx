@@ -4,12 +4,13 @@
  * aliases). A form the server refuses opens again with the server's
  * reason above the values as they were entered.
  */
-import { Dialog, Notification, showDialog } from '@jupyterlab/apputils';
+import { Notification } from '@jupyterlab/apputils';
 import { TranslationBundle } from '@jupyterlab/translation';
-import { HTMLSelect, ReactWidget } from '@jupyterlab/ui-components';
+import { HTMLSelect } from '@jupyterlab/ui-components';
 import * as React from 'react';
 
 import { asPlatformError } from '../shared/errors';
+import { Field, FormError, formDialog } from '../shared/form';
 import { IRegistryAPI } from './api';
 import {
   ALIAS_PATTERN,
@@ -17,123 +18,6 @@ import {
   IModelVersion,
   MODEL_NAME_PATTERN
 } from './tokens';
-
-/**
- * A dialog body holding a form's values, so the dialog can return them.
- */
-class FormBody<T> extends ReactWidget {
-  constructor(
-    initial: T,
-    private _render: (
-      value: T,
-      onChange: (value: T) => void
-    ) => React.ReactElement
-  ) {
-    super();
-    this._value = initial;
-    this.addClass('jp-DLModels-dialogForm');
-  }
-
-  getValue(): T {
-    return this._value;
-  }
-
-  protected render(): JSX.Element {
-    return (
-      <FormState
-        initial={this._value}
-        render={this._render}
-        onChange={value => {
-          this._value = value;
-        }}
-      />
-    );
-  }
-
-  private _value: T;
-}
-
-function FormState<T>(props: {
-  initial: T;
-  render: (value: T, onChange: (value: T) => void) => React.ReactElement;
-  onChange: (value: T) => void;
-}): React.ReactElement {
-  const [value, setValue] = React.useState(props.initial);
-  return props.render(value, next => {
-    setValue(next);
-    props.onChange(next);
-  });
-}
-
-/**
- * Show a form until it is cancelled or `submit` accepts its values;
- * `submit` answers with the reason to show the form again, or `null`.
- */
-async function formDialog<T>(options: {
-  title: string;
-  accept: string;
-  initial: T;
-  render: (
-    value: T,
-    onChange: (value: T) => void,
-    error: string | null
-  ) => React.ReactElement;
-  submit: (value: T) => Promise<string | null>;
-  trans: TranslationBundle;
-}): Promise<boolean> {
-  const { trans } = options;
-  let value = options.initial;
-  let error: string | null = null;
-  for (;;) {
-    const shownError = error;
-    const body = new FormBody<T>(value, (current, onChange) =>
-      options.render(current, onChange, shownError)
-    );
-    const result = await showDialog({
-      title: options.title,
-      body,
-      buttons: [
-        Dialog.cancelButton({ label: trans.__('Cancel') }),
-        Dialog.okButton({ label: options.accept })
-      ],
-      focusNodeSelector: 'input, select'
-    });
-    if (!result.button.accept || result.value === null) {
-      return false;
-    }
-    value = result.value;
-    error = await options.submit(value);
-    if (error === null) {
-      return true;
-    }
-  }
-}
-
-function FormError(props: { error: string | null }): JSX.Element | null {
-  return props.error ? (
-    <div
-      className="jp-DLModels-formError"
-      role="alert"
-      data-testid="dl-form-error"
-    >
-      {props.error}
-    </div>
-  ) : null;
-}
-
-function Field(props: {
-  label: string;
-  hint?: string;
-  children: React.ReactElement;
-}): JSX.Element {
-  return (
-    <label className="jp-DLModels-formField">
-      <span className="jp-DLModels-formLabel">{props.label}</span>
-      {props.children}
-      {props.hint && <span className="jp-DLModels-formHint">{props.hint}</span>}
-    </label>
-  );
-}
 
 /**
  * What the deploy form holds; numbers as typed.
@@ -215,7 +99,7 @@ export async function deployDialog(options: {
     },
     trans,
     render: (form, onChange, error) => (
-      <div className="jp-DLModels-form" data-testid="dl-deploy-form">
+      <div className="jp-DLForm" data-testid="dl-deploy-form">
         <FormError error={error} />
         <Field
           label={trans.__('Serve')}
@@ -387,7 +271,7 @@ export async function publishRunDialog(options: {
     },
     trans,
     render: (form, onChange, error) => (
-      <div className="jp-DLModels-form" data-testid="dl-publish-form">
+      <div className="jp-DLForm" data-testid="dl-publish-form">
         <FormError error={error} />
         <Field
           label={trans.__('Model name')}

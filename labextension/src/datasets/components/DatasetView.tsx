@@ -15,6 +15,7 @@ import { datasetSnippet, ISnippetTarget } from '../snippet';
 import { IDatasetVersion } from '../tokens';
 import { DiffView } from './DiffView';
 import { ErrorBanner, Loading } from '../../shared/feedback';
+import { SharingButton } from '../../shared/sharing';
 import { TabList, tabPanelProps } from '../../shared/tabs';
 import { FileBrowser } from './FileBrowser';
 import { HistoryTable } from './HistoryTable';
@@ -171,6 +172,7 @@ function DatasetHeader(props: IDatasetViewProps): JSX.Element {
             {tag}
           </span>
         ))}
+        <SharingButton kind="dataset" name={model.name} trans={trans} />
         <span className="jp-DLPanel-spacer" />
         {snippet && version && (
           <UseSignal signal={snippet.changed}>

@@ -18,6 +18,7 @@ import { IRunQuery } from '../tokens';
 import { ColumnPicker } from './ColumnPicker';
 import { Empty, ErrorBanner, Loading, Spinner } from '../../shared/feedback';
 import { RunsTable } from './RunsTable';
+import { SharingButton } from '../../shared/sharing';
 
 export interface IRunsViewProps {
   model: RunsModel;
@@ -122,6 +123,9 @@ function FilterBar(props: IRunsViewProps): JSX.Element {
           data-testid="dl-project-select"
         />
       </label>
+      {model.project !== null && (
+        <SharingButton kind="project" name={model.project} trans={trans} />
+      )}
       <div className="jp-DLExperiments-input jp-DLExperiments-search">
         <searchIcon.react tag="span" className="jp-DLExperiments-inputIcon" />
         <input

@@ -9,6 +9,7 @@ import * as React from 'react';
 
 import { Empty, ErrorBanner, Loading, Spinner } from '../../shared/feedback';
 import { formatTime, formatTimeAgo } from '../../shared/format';
+import { SharingButton } from '../../shared/sharing';
 import { TabList, tabPanelProps } from '../../shared/tabs';
 import { ModelModel } from '../modelModel';
 import { ALIAS_PATTERN, IModel, IModelVersion } from '../tokens';
@@ -70,6 +71,7 @@ export function ModelView(props: IModelViewProps): JSX.Element {
           <span className="jp-DLModels-muted">
             {trans._n('%1 version', '%1 versions', info.versions)}
           </span>
+          <SharingButton kind="model" name={info.name} trans={trans} />
           <span className="jp-DLPanel-spacer" />
           {(model.isLoading || model.isSaving) && (
             <Spinner label={trans.__('Working')} />
