@@ -16,7 +16,7 @@ import urllib.request
 from collections.abc import Callable
 from typing import Any
 
-from .errors import BadRequest, Conflict, NotFound, PlatformError, StoreUnavailable
+from .errors import BadRequest, Conflict, Forbidden, NotFound, PlatformError, StoreUnavailable
 
 API_URL_ENV = "JUPYTER_DL_API_URL"
 API_TOKEN_ENV = "JUPYTER_DL_API_TOKEN"
@@ -73,15 +73,19 @@ class PlatformClient:
 
 def platform_error(error: urllib.error.HTTPError) -> PlatformError:
     """The server's JSON error as the same exception a local call would raise."""
+    try:
+        body = json.loads(error.read())["error"]
+        code, message = body["code"], body["message"]
+    except (ValueError, KeyError, TypeError):
+        code, message = None, f"HTTP {error.code} from {error.url}"
+    if error.code == 403 and code == "forbidden" and message != "Forbidden":
+        # The platform's own refusal (a record the group may only read), not the hub's.
+        return Forbidden(message)
     if error.code in (401, 403):
         return PlatformError(
             f"the platform API at {error.url} refused the request ({error.code}): set"
             f" ${API_TOKEN_ENV} to a valid token for that server"
         )
-    try:
-        message = json.loads(error.read())["error"]["message"]
-    except (ValueError, KeyError, TypeError):
-        message = f"HTTP {error.code} from {error.url}"
     kinds: dict[int, type[PlatformError]] = {400: BadRequest, 404: NotFound, 409: Conflict}
     return kinds.get(error.code, PlatformError)(message)
 
