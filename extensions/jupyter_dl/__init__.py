@@ -44,6 +44,7 @@ __all__ = [
     "models",
     "publish",
     "report",
+    "share",
     "sweep",
     "sweeps",
     "train",
@@ -89,6 +90,10 @@ def __getattr__(name: str) -> Any:
         from .training import search_space
 
         return getattr(search_space, name)
+    if name == "share":
+        from .sharing import share
+
+        return share
     if name == "distributed":
         from .training.distributed import distributed
 
