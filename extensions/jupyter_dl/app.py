@@ -210,6 +210,7 @@ class JupyterDL(ExtensionApp):
         from .forward import forward_handlers
         from .platform_info.handlers import default_handlers as info_handlers
         from .registry.handlers import default_handlers as registry_handlers
+        from .sharing_handlers import default_handlers as sharing_handlers
         from .tracking.handlers import default_handlers as tracking_handlers
         from .training.handlers import default_handlers as training_handlers
         from .training.sweep_handlers import default_handlers as sweep_handlers
@@ -226,6 +227,7 @@ class JupyterDL(ExtensionApp):
                 *training_handlers,
                 *sweep_handlers,
                 *registry_handlers,
+                *sharing_handlers,
                 (api_path(".*"), NotFoundHandler),
             ]
         )

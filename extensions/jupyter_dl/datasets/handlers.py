@@ -346,19 +346,6 @@ class DiffHandler(DatasetHandler):
         self.finish(result)
 
 
-class DatasetSharingHandler(DatasetHandler):
-    """Who holds a dataset, and sharing it with a group."""
-
-    @web.authenticated
-    async def get(self, name: str) -> None:
-        self.finish(await self.call(self.permissions.sharing, self.access, "dataset", name))
-
-    @web.authenticated
-    async def put(self, name: str) -> None:
-        body = self.get_json_body()
-        self.finish(await self.call(self.permissions.share, self.access, "dataset", name, body))
-
-
 class StatusHandler(DatasetHandler):
     @web.authenticated
     async def get(self, name: str) -> None:
@@ -408,6 +395,5 @@ default_handlers = [
     (api_path(*_VERSION, "runs"), VersionRunsHandler),
     (api_path("datasets", NAME, "diff"), DiffHandler),
     (api_path("datasets", NAME, "status"), StatusHandler),
-    (api_path("datasets", NAME, "sharing"), DatasetSharingHandler),
     (api_path("runs", RUN_ID, "datasets"), RunDatasetsHandler),
 ]

@@ -174,19 +174,6 @@ class AliasHandler(RegistryHandler):
         self.finish(await self.call(self.registry.delete_alias, name, alias, self.user_name))
 
 
-class ModelSharingHandler(RegistryHandler):
-    """Who holds a model, and sharing it with a group."""
-
-    @web.authenticated
-    async def get(self, name: str) -> None:
-        self.finish(await self.call(self.permissions.sharing, self.access, "model", name))
-
-    @web.authenticated
-    async def put(self, name: str) -> None:
-        body = self.get_json_body()
-        self.finish(await self.call(self.permissions.share, self.access, "model", name, body))
-
-
 class HistoryHandler(RegistryHandler):
     @web.authenticated
     async def get(self, name: str) -> None:
@@ -308,7 +295,6 @@ default_handlers = [
     (api_path("models", NAME, "versions", VERSION, "inferenceservice"), InferenceServiceHandler),
     (api_path("models", NAME, "aliases", ALIAS), AliasHandler),
     (api_path("models", NAME, "history"), HistoryHandler),
-    (api_path("models", NAME, "sharing"), ModelSharingHandler),
     (api_path("runs", RUN_ID, "models"), RunModelsHandler),
     (api_path("deployments"), DeploymentsHandler),
     (api_path("deployments", DEPLOYMENT_ID), DeploymentHandler),

@@ -56,19 +56,6 @@ class ProjectsHandler(TrackingHandler):
         self.finish(page.to_json())
 
 
-class ProjectSharingHandler(TrackingHandler):
-    """Who holds a project, and sharing it with a group: the runs in it follow."""
-
-    @web.authenticated
-    async def get(self, name: str) -> None:
-        self.finish(await self.call(self.permissions.sharing, self.access, "project", name))
-
-    @web.authenticated
-    async def put(self, name: str) -> None:
-        body = self.get_json_body()
-        self.finish(await self.call(self.permissions.share, self.access, "project", name, body))
-
-
 class RunsHandler(TrackingHandler):
     @web.authenticated
     async def get(self) -> None:
@@ -255,7 +242,6 @@ def _time(value: Any, default: float) -> float:
 
 default_handlers = [
     (api_path("projects"), ProjectsHandler),
-    (api_path("projects", r"(?P<name>[^/]+)", "sharing"), ProjectSharingHandler),
     (api_path("runs"), RunsHandler),
     (api_path("runs", "columns"), ColumnsHandler),
     (api_path("runs", r"export\.csv"), ExportHandler),
