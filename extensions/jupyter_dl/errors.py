@@ -42,7 +42,9 @@ class Forbidden(PlatformError):
     """The caller may see the resource but not do this to it (e.g. change what a group
     only reads)."""
 
-    code = "forbidden"
+    # Not "forbidden": that is also what a server says to a bad token or a missing
+    # XSRF value, which a client must tell apart from a refusal of the platform's.
+    code = "permission_denied"
     status = 403
 
 

@@ -78,8 +78,8 @@ def platform_error(error: urllib.error.HTTPError) -> PlatformError:
         code, message = body["code"], body["message"]
     except (ValueError, KeyError, TypeError):
         code, message = None, f"HTTP {error.code} from {error.url}"
-    if error.code == 403 and code == "forbidden" and message != "Forbidden":
-        # The platform's own refusal (a record the group may only read), not the hub's.
+    if code == Forbidden.code:
+        # The platform's own refusal (a record the group may only read), not the server's.
         return Forbidden(message)
     if error.code in (401, 403):
         return PlatformError(

@@ -253,7 +253,7 @@ async def test_a_group_reads_what_its_member_shares_and_writes_when_allowed(call
     code, error = await caller.fetch(
         "ada", "PUT", "projects/ada-private/sharing", {"group": "audio"}
     )
-    assert (code, error["error"]["code"]) == (403, "forbidden")
+    assert (code, error["error"]["code"]) == (403, "permission_denied")
     code, _ = await caller.fetch(
         "carol", "PUT", "projects/ada-private/sharing", {"group": "vision"}
     )

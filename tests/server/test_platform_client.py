@@ -24,11 +24,12 @@ def error_body(code: str, message: str) -> dict:
     [
         (
             403,
-            error_body("forbidden", "the group 'vision' may only read it"),
+            error_body("permission_denied", "the group 'vision' may only read it"),
             Forbidden,
             "only read",
         ),
         (403, error_body("forbidden", "Forbidden"), PlatformError, "JUPYTER_DL_API_TOKEN"),
+        (403, error_body("forbidden", "'_xsrf' argument missing"), PlatformError, "TOKEN"),
         (403, b"<html>403 Forbidden</html>", PlatformError, "JUPYTER_DL_API_TOKEN"),
         (401, error_body("unauthorized", "Unauthorized"), PlatformError, "JUPYTER_DL_API_TOKEN"),
         (404, error_body("not_found", "no run 'abc123'"), NotFound, "no run"),
