@@ -70,19 +70,22 @@ lint: install
 
 # Server and kernel tests use jupyter-server's fixtures; the hub and the browser
 # tests drive real processes with their own event loops: separate pytest runs.
+# Two workers; training jobs (torch rendezvous) stay on one of them, one at a time.
 test-server: install system-deps
-	$(PY) -m pytest tests/server tests/kernel
+	$(PY) -m pytest -n 2 --dist loadgroup tests/server tests/kernel
 
+# Real hubs, and the Binder install (binder/postBuild) in a fresh virtual
+# environment, which mostly waits on pip: two workers run them side by side.
 test-hub: install system-deps
-	$(PY) -m pytest tests/hub
+	$(PY) -m pytest -n 2 --dist loadfile tests/hub tests/binder
 
 test-ui: install system-deps
 	$(PY) -m pytest tests/ui
 
-# The example notebooks, executed in order into a store of their own, and the
-# Binder image's install (binder/postBuild) in a fresh virtual environment.
+# The example notebooks, executed in order into a store of their own. `make test`
+# runs them once, in test-ui, into the lab's store that the tour shows.
 test-examples: install
-	$(PY) -m pytest tests/examples tests/binder
+	$(PY) -m pytest tests/examples
 
 # The docs' extra (sphinx, myst-parser, furo, httpdomain) without reinstalling the
 # project itself: its requirements are read from pyproject.toml.
@@ -109,7 +112,7 @@ screenshots: $(STAMP)
 test-docs: $(DOCS_STAMP)
 	$(PY) -m pytest tests/docs
 
-test: lint test-server test-hub test-ui test-docs test-examples
+test: lint test-server test-hub test-ui test-docs
 
 bench: install
 	$(PIP) install --quiet -e ".[bench]"

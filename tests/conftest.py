@@ -21,10 +21,19 @@ def pytest_collection_modifyitems(config, items):
     skip_k8s = pytest.mark.skip(reason="needs a Kubernetes cluster (set JUPYTER_DL_K8S=1)")
     has_gpu = _has_cuda()
     for item in items:
+        if _runs_training_jobs(item):
+            # Under pytest-xdist (make test runs two workers), jobs whose ranks meet
+            # through torch's rendezvous run one after the other, never side by side.
+            item.add_marker(pytest.mark.xdist_group("training"))
         if "gpu" in item.keywords and not has_gpu:
             item.add_marker(skip_gpu)
         if "k8s" in item.keywords and not os.environ.get("JUPYTER_DL_K8S"):
             item.add_marker(skip_k8s)
+
+
+def _runs_training_jobs(item: pytest.Item) -> bool:
+    path = item.path.as_posix()
+    return "/tests/server/training/" in path or path.endswith("test_training_magics.py")
 
 
 def _has_cuda() -> bool:

@@ -32,7 +32,7 @@ pytestmark = pytest.mark.timeout(900)
 
 
 @pytest.fixture(scope="module")
-def examples(tmp_path_factory):
+def executed_examples(tmp_path_factory):
     """The executed notebooks by name, and the store they filled."""
     root = tmp_path_factory.mktemp("examples")
     store = root / "store"
@@ -49,10 +49,25 @@ def examples(tmp_path_factory):
 
 
 @pytest.fixture(autouse=True)
-def example_store(examples, monkeypatch):
+def example_store(executed_examples, monkeypatch):
     """This process reads the store the notebooks wrote."""
-    for name, value in examples[1].items():
+    read_store_of(executed_examples[1], monkeypatch)
+    yield
+    forget_services()
+
+
+def read_store_of(env, monkeypatch):
+    """Point this process's ``import jupyter_dl as dl`` at the store of ``env``."""
+    forget_services()
+    for name, value in env.items():
         monkeypatch.setenv(name, value)
+
+
+def forget_services():
+    """The notebook API keeps its services per process: drop them, so that the next
+    call opens the store the environment names."""
+    api.finish()
+    api._registry = api._training = api._datasets = None
 
 
 def output(nb, pattern):
@@ -63,8 +78,8 @@ def output(nb, pattern):
     return found
 
 
-def test_every_example_runs_in_order_and_is_committed_without_outputs(examples):
-    notebooks, _ = examples
+def test_every_example_runs_in_order_and_is_committed_without_outputs(executed_examples):
+    notebooks, _ = executed_examples
     assert list(notebooks) == ["01-quickstart", "02-train", "03-tune", "04-ship"]
     for path in example_notebooks():
         nb = nbformat.read(path, as_version=4)
@@ -81,7 +96,7 @@ def test_quickstart_makes_a_dataset_with_two_versions_and_their_diff():
     assert (len(changes["added"]), len(changes["modified"]), changes["removed"]) == (60, 60, [])
 
 
-def test_train_runs_two_jobs_whose_runs_are_compared(examples):
+def test_train_runs_two_jobs_whose_runs_are_compared(executed_examples):
     jobs = {j["name"]: j for j in dl.jobs() if j["name"] in ("small-slow", "wider-faster")}
     assert {j["status"] for j in jobs.values()} == {"succeeded"}
     assert {j["nproc"] for j in jobs.values()} == {2}
@@ -90,7 +105,7 @@ def test_train_runs_two_jobs_whose_runs_are_compared(examples):
     assert configs == [(0.001, 4), (0.01, 8)]
     assert all({"loss", "accuracy"} <= set(r["summary"]) for r in comparison["runs"])
     assert all(len(curve["values"]) == 6 for curve in comparison["series"]["loss"].values())
-    output(examples[0]["02-train"], r"^wider-faster\s+0\.01\s+8\s+\d\.\d{3}\s+\d\.\d\d$")
+    output(executed_examples[0]["02-train"], r"^wider-faster\s+0\.01\s+8\s+\d\.\d{3}\s+\d\.\d\d$")
 
 
 def test_tune_sweep_prunes_trials_and_keeps_the_best_model():
@@ -108,7 +123,7 @@ def test_tune_sweep_prunes_trials_and_keeps_the_best_model():
     assert set(best["params"]) == {"lr", "width"}
 
 
-def test_ship_publishes_the_best_model_and_serves_it_until_stopped(examples):
+def test_ship_publishes_the_best_model_and_serves_it_until_stopped(executed_examples):
     best = next(s for s in dl.sweeps() if s["name"] == "shapes-sweep")["best"]
     [model] = dl.models("shapes-cnn")
     assert model["versions"] == 1
@@ -120,7 +135,7 @@ def test_ship_publishes_the_best_model_and_serves_it_until_stopped(examples):
     ]
     [deployment] = [d for d in dl.deployments(live=False) if d["model"] == "shapes-cnn"]
     assert deployment["status"] == "stopped"
-    ship = examples[0]["04-ship"]
+    ship = executed_examples[0]["04-ship"]
     assert int(output(ship, r"^requests answered: (\d+)$").group(1)) >= 11
     predictions = re.findall(
         r"^(\w+)/\d+\.png\s+-> (\w+)$", "".join(map(cell_text, ship.cells)), re.M

@@ -6,6 +6,9 @@ and ``JUPYTER_DL_HUB_SIMULATED_GPUS=4``, so it hands out four made-up GPUs (the
 servers see none); limits, refusals and GPU-seconds are counted exactly as with
 real ones. Users: ana in ml-team (at most 2 GPUs at once), bob in students (CPU
 only, one server).
+
+The quota database (limits, accounting sessions, notices) is a real PostgreSQL
+server, started by ``tests/postgres.py``, as a team's hub would use.
 """
 
 from __future__ import annotations
@@ -97,14 +100,18 @@ def token_of(hub: RunningHub, user: str) -> str:
     return token
 
 
-def ledger_of(hub: RunningHub) -> QuotaLedger:
-    url = f"sqlite:///{hub.state_dir / 'quotas.sqlite'}"
+def ledger_of(url: str) -> QuotaLedger:
+    """The quota database the hub uses, read as the quota service reads it."""
     return QuotaLedger(QuotaStore(url), QuotaSettings(db_url=url))
 
 
 @pytest.fixture(scope="module")
-def quota_hub(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningHub]:
-    with hub_running(tmp_path_factory.mktemp("quota-hub"), **GPU_HUB) as hub:
+def quota_hub(tmp_path_factory: pytest.TempPathFactory, postgres: Any) -> Iterator[RunningHub]:
+    # Limits, sessions and notices on PostgreSQL, as a team's hub keeps them.
+    quotas_db = postgres.create_database("quota_hub")
+    with hub_running(
+        tmp_path_factory.mktemp("quota-hub"), JUPYTER_DL_QUOTAS_DB_URL=quotas_db, **GPU_HUB
+    ) as hub:
         wait_for_service(hub)
         for user in ("ana", "bob"):
             assert hub.api("POST", f"users/{user}").status_code == 201
@@ -383,16 +390,20 @@ def test_every_route_is_in_the_openapi_document() -> None:
     assert sorted(api) == sorted(documented)
 
 
-def test_accounting_survives_a_hub_restart(tmp_path_factory: pytest.TempPathFactory) -> None:
+def test_accounting_survives_a_hub_restart(
+    tmp_path_factory: pytest.TempPathFactory, postgres: Any
+) -> None:
     # Restarted without stopping the servers, as an admin upgrading the hub would.
     keep_servers = "--JupyterHub.cleanup_servers=False"
-    with hub_running(tmp_path_factory.mktemp("restart"), keep_servers, **GPU_HUB) as first:
+    quotas_db = postgres.create_database("quota_restart")
+    env = {"JUPYTER_DL_QUOTAS_DB_URL": quotas_db, **GPU_HUB}
+    with hub_running(tmp_path_factory.mktemp("restart"), keep_servers, **env) as first:
         for user in ("ana", "bob"):
             assert first.api("POST", f"users/{user}").status_code == 201
             assert spawn(first, user, "1-gpu").status_code in (201, 202)
         ana_pid = wait_until_ready(first, "ana")["state"]["pid"]
         bob_pid = wait_until_ready(first, "bob")["state"]["pid"]
-        before = {s.user: s for s in ledger_of(first).open_sessions()}
+        before = {s.user: s for s in ledger_of(quotas_db).open_sessions()}
         assert set(before) == {"ana", "bob"}
 
         first.stop()
@@ -401,10 +412,10 @@ def test_accounting_survives_a_hub_restart(tmp_path_factory: pytest.TempPathFact
         psutil.Process(bob_pid).kill()
         psutil.Process(bob_pid).wait(timeout=10)
 
-        second = restart_hub(first, keep_servers, **GPU_HUB)
+        second = restart_hub(first, keep_servers, **env)
         try:
             wait_for_service(second)
-            ledger = ledger_of(second)
+            ledger = ledger_of(quotas_db)
             still_open = {s.user: s for s in ledger.open_sessions()}
             # ana's server ran on: the same session, accruing from its first start.
             assert list(still_open) == ["ana"]

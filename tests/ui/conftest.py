@@ -255,3 +255,12 @@ def platform_content(
         yield {**CONTENT, "deployment": deployment["id"]}
     finally:
         hub.request("POST", f"user/{DEMO_USER}/dl/api/deployments/{deployment['id']}/stop")
+
+
+@pytest.fixture(scope="session")
+def examples(hub: RunningHub) -> list[Path]:
+    """The example notebooks, executed once in the demo user's folder into the lab's
+    store: the tour shows what they leave, and ``test_examples_in_the_lab`` checks it."""
+    from ..examples.execute import run_examples
+
+    return run_examples(demo_home(hub) / "examples", demo_environment(hub))

@@ -22,15 +22,12 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, Locator, Page, expect
 
-from ..examples.execute import run_examples
 from ..hub.running_hub import RunningHub
 from .conftest import (
     DEMO_USER,
     LAB_TIMEOUT_MS,
     VIEWPORT,
     _decline_news,
-    demo_environment,
-    demo_home,
 )
 
 SERVER = "tour"
@@ -51,12 +48,6 @@ SWEEP = "shapes-sweep"
 MODEL = "shapes-cnn"
 #: Starting a deployment loads torch in a fresh process, in milliseconds.
 DEPLOY_TIMEOUT_MS = 120_000
-
-
-@pytest.fixture(scope="module")
-def examples(hub: RunningHub) -> list[Path]:
-    """The example notebooks, executed in the demo user's folder into the lab's store."""
-    return run_examples(demo_home(hub) / "examples", demo_environment(hub))
 
 
 @pytest.fixture
