@@ -43,12 +43,12 @@ class ForwardHandler(PlatformHandler):
         if content_type:
             headers["Content-Type"] = content_type
         method = self.request.method or "GET"
-        body = self.request.body if method in ("POST", "PUT", "PATCH") else None
         request = HTTPRequest(
             url,
             method=method,
             headers=headers,
-            body=body if body is not None or method not in ("POST", "PUT", "PATCH") else b"",
+            # tornado wants a body (perhaps empty) with these methods, and none without.
+            body=self.request.body if method in ("POST", "PUT", "PATCH") else None,
             request_timeout=300,
             follow_redirects=False,
             allow_nonstandard_methods=True,

@@ -17,63 +17,29 @@ import pytest
 from tornado.httpclient import HTTPClientError
 
 import jupyter_dl as dl
-from jupyter_dl.access import Access
 from jupyter_dl.app import JupyterDL
 from jupyter_dl.store.models import Job
 
 from .registry.conftest import mlp
 
-PEOPLE = {
-    "ada": Access("ada", frozenset({"vision"})),
-    "bob": Access("bob", frozenset({"audio"})),
-    "carol": Access("carol", frozenset({"vision"})),
-    "root": Access("root", frozenset(), admin=True),
-}
-
 
 @pytest.fixture(autouse=True)
-def dirs(tmp_path, monkeypatch):
-    from jupyter_dl import api
-    from jupyter_dl.paths import (
-        ARTIFACTS_ENV,
-        DATASET_REMOTE_ENV,
-        DATASETS_ENV,
-        JOBS_ENV,
-        MODELS_ENV,
-    )
-
-    for env, folder in [
-        (MODELS_ENV, "models"),
-        (ARTIFACTS_ENV, "artifacts"),
-        (JOBS_ENV, "jobs"),
-        (DATASETS_ENV, "datasets/repo"),
-        (DATASET_REMOTE_ENV, "datasets/remote"),
-    ]:
-        monkeypatch.setenv(env, str(tmp_path / folder))
-    api._registry = api._training = api._datasets = None
-    yield
-    api.finish()
-    api._registry = api._training = api._datasets = None
+def dirs(platform_dirs):
+    """Each test's packages, artifacts and datasets in its own folders."""
 
 
 class Caller:
-    """Requests to the server as one of :data:`PEOPLE` at a time."""
+    """Requests to the server as one of the test people at a time."""
 
-    def __init__(self, settings, client, base_url, auth_header):
-        self.settings = settings
+    def __init__(self, acting, client, base_url, auth_header):
+        self.acting = acting
         self.client = client
         self.base_url = base_url
         self.auth_header = auth_header
-        self.who = "ada"
-
-        async def resolve(user):
-            return PEOPLE[self.who]
-
-        settings["dl_access"] = resolve
 
     async def fetch(self, who, method, path, body=None):
         """(status, parsed body or text) of ``method path`` as ``who``."""
-        self.who = who
+        self.acting.who = who
         data = None if body is None else json.dumps(body)
         if method in ("POST", "PUT", "PATCH") and data is None:
             data = "{}"
@@ -100,8 +66,8 @@ class Caller:
 
 
 @pytest.fixture
-def caller(server, jp_serverapp, http_server_client, jp_base_url, jp_auth_header):
-    return Caller(jp_serverapp.web_app.settings, http_server_client, jp_base_url, jp_auth_header)
+def caller(acting, http_server_client, jp_base_url, jp_auth_header):
+    return Caller(acting, http_server_client, jp_base_url, jp_auth_header)
 
 
 @pytest.fixture

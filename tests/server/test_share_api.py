@@ -5,7 +5,6 @@ import asyncio
 import pytest
 
 import jupyter_dl as dl
-from jupyter_dl.access import Access
 from jupyter_dl.platform_client import API_TOKEN_ENV, API_URL_ENV
 
 
@@ -26,26 +25,16 @@ def test_sharing_is_recorded_in_the_servers_own_store(server):
 
 
 @pytest.fixture
-def team(server, jp_serverapp, monkeypatch):
-    """The test's server as the team's platform, each call acting as ``team["who"]``.
+def team(server, acting, jp_serverapp, monkeypatch):
+    """The test's server as the team's platform, acting as ``team.who``.
 
     Calls from the notebook API block, and the server answers on this thread's
     event loop: the tests make them from another thread."""
     url, token = server
-    people = {
-        "ada": Access("ada", frozenset({"vision"})),
-        "carol": Access("carol", frozenset({"vision"})),
-    }
-    state = {"who": "ada"}
-
-    async def resolve(user):
-        return people[state["who"]]
-
-    jp_serverapp.web_app.settings["dl_access"] = resolve
     jp_serverapp.web_app.settings["dl_tracking"].create_run("ada-project", owner="ada")
     monkeypatch.setenv(API_URL_ENV, url)
     monkeypatch.setenv(API_TOKEN_ENV, token)
-    return state
+    return acting
 
 
 async def test_over_the_team_platform_only_the_owner_shares_and_only_with_their_groups(team):
@@ -56,6 +45,6 @@ async def test_over_the_team_platform_only_the_owner_shares_and_only_with_their_
     }
     with pytest.raises(ValueError, match="not a member of the group 'audio'"):
         await asyncio.to_thread(dl.share, "project", "ada-project", group="audio")
-    team["who"] = "carol"
+    team.who = "carol"
     with pytest.raises(ValueError, match="only ada or an admin may share"):
         await asyncio.to_thread(dl.share, "project", "ada-project", group=None)

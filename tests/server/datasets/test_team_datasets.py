@@ -21,35 +21,32 @@ import numpy as np
 import pytest
 
 import jupyter_dl as dl
-from jupyter_dl.access import Access
 from jupyter_dl.datasets import handlers
 from jupyter_dl.datasets.remote import CACHE_ENV, RemoteDatasets
 from jupyter_dl.errors import Conflict, Forbidden, NotFound, StorageError
 from jupyter_dl.platform_client import API_TOKEN_ENV, API_URL_ENV
 
+from ..conftest import PEOPLE
 from ..openapi import validate
 from .conftest import CLASSES, IMAGES_PER_CLASS, second_version
-
-PEOPLE = {
-    "ada": Access("ada", frozenset({"vision"})),
-    "bob": Access("bob", frozenset({"audio"})),
-    "carol": Access("carol", frozenset({"vision"})),
-}
 
 
 class Team:
     """The platform (the test's server) and who the notebook acts as."""
 
-    def __init__(self, settings, url, token):
-        self.settings = settings
+    def __init__(self, acting, url, token):
+        self.acting = acting
+        self.settings = acting.settings
         self.url = url
         self.token = token
-        self.who = "ada"
 
-        async def resolve(user):
-            return PEOPLE[self.who]
+    @property
+    def who(self):
+        return self.acting.who
 
-        settings["dl_access"] = resolve
+    @who.setter
+    def who(self, name):
+        self.acting.who = name
 
     @property
     def catalog(self):
@@ -72,12 +69,12 @@ class Team:
 
 
 @pytest.fixture
-def team(server, jp_serverapp, tmp_path, monkeypatch):
+def team(server, acting, tmp_path, monkeypatch):
     url, token = server
     monkeypatch.setenv(API_URL_ENV, url)
     monkeypatch.setenv(API_TOKEN_ENV, token)
     monkeypatch.setenv(CACHE_ENV, str(tmp_path / "cache"))
-    return Team(jp_serverapp.web_app.settings, url, token)
+    return Team(acting, url, token)
 
 
 def in_notebook(fn, *args):

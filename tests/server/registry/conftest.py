@@ -3,24 +3,12 @@
 import pytest
 
 from jupyter_dl import api
-from jupyter_dl.paths import ARTIFACTS_ENV, DATASET_REMOTE_ENV, DATASETS_ENV, JOBS_ENV, MODELS_ENV
 
 
 @pytest.fixture(autouse=True)
-def registry_dirs(tmp_path, monkeypatch):
+def registry_dirs(platform_dirs):
     """Models, artifacts and datasets of each test in its own folders."""
-    for env, folder in [
-        (MODELS_ENV, "models"),
-        (ARTIFACTS_ENV, "artifacts"),
-        (JOBS_ENV, "jobs"),
-        (DATASETS_ENV, "datasets/repo"),
-        (DATASET_REMOTE_ENV, "datasets/remote"),
-    ]:
-        monkeypatch.setenv(env, str(tmp_path / folder))
-    api._registry = api._training = api._datasets = None
-    yield tmp_path / "models"
-    api.finish()
-    api._registry = api._training = api._datasets = None
+    return platform_dirs / "models"
 
 
 @pytest.fixture
