@@ -264,3 +264,35 @@ def examples(hub: RunningHub) -> list[Path]:
     from ..examples.execute import run_examples
 
     return run_examples(demo_home(hub) / "examples", demo_environment(hub))
+
+
+#: The titles of the platform's panels in the main area.
+PANEL_TITLES = ("Experiments", "Datasets", "Training", "Models")
+
+
+def close_panels(page: Page) -> None:
+    """Close the platform's panels in the main area, so that the next module opens
+    them afresh (their lists loaded anew) with the launcher in view."""
+    for title in PANEL_TITLES:
+        tabs = page.locator(".lm-DockPanel-tabBar .lm-TabBar-tab", has_text=title)
+        while tabs.count():
+            tabs.first.locator(".lm-TabBar-tabCloseIcon").click()
+
+
+def run_from_palette(page: Page, label: str) -> None:
+    """Run the command ``label`` from the command palette, opened with its shortcut.
+
+    The shortcut toggles the palette and is lost while the lab is still settling
+    (a notification, a panel taking the focus): open it again until its input shows."""
+    search = page.locator(".lm-CommandPalette-input")
+    for _ in range(3):
+        if not search.is_visible():
+            page.keyboard.press("Control+Shift+C")
+        try:
+            search.wait_for(state="visible", timeout=5_000)
+            break
+        except PlaywrightTimeoutError:
+            continue
+    search.fill(label)
+    page.locator(".lm-CommandPalette-item.lm-mod-active", has_text=label).wait_for()
+    page.keyboard.press("Enter")

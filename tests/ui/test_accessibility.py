@@ -20,7 +20,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import Locator, Page, expect
 
-from .conftest import REPO_ROOT
+from .conftest import REPO_ROOT, close_panels
 
 AXE = REPO_ROOT / "labextension" / "node_modules" / "axe-core" / "axe.min.js"
 #: axe-core's rule tags: WCAG 2.0, 2.1 and 2.2 at levels A and AA, and best practices.
@@ -108,6 +108,13 @@ PALETTE_CATEGORY = """(category) => {
   }
   return labels;
 }"""
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _close_panels_afterwards(lab: Page) -> Iterator[None]:
+    """Other modules share the page: leave it with the panels this one opened closed."""
+    yield
+    close_panels(lab)
 
 
 def _testid(page: Page, panel: str, testid: str) -> Locator:

@@ -18,7 +18,7 @@ import pytest
 from playwright.sync_api import Page, Route, expect
 
 from ..hub.running_hub import RunningHub
-from .conftest import DEMO_USER, LAB_TIMEOUT_MS, OUTPUT_DIR, platform_api
+from .conftest import DEMO_USER, LAB_TIMEOUT_MS, OUTPUT_DIR, platform_api, run_from_palette
 from .test_accessibility import FAILING_IMPACTS, axe_violations
 
 MODELS = '[id="jupyter-dl:models"]'
@@ -48,13 +48,6 @@ def team_lab(lab: Page, hub: RunningHub, platform_content: dict[str, Any]) -> It
         page.close()
 
 
-def _palette(page: Page, label: str) -> None:
-    page.keyboard.press("Control+Shift+C")
-    page.locator(".lm-CommandPalette-input").fill(label)
-    page.locator(".lm-CommandPalette-item.lm-mod-active", has_text=label).wait_for()
-    page.keyboard.press("Enter")
-
-
 def _share(page: Page, button: Any, group: str, access: str) -> None:
     button.click()
     dialog = page.locator(".jp-Dialog")
@@ -74,7 +67,7 @@ def test_a_model_is_shared_from_its_panel(
     team_lab: Page, hub: RunningHub, platform_content: dict[str, Any]
 ) -> None:
     model = platform_content["model"]
-    _palette(team_lab, "Open Models")
+    run_from_palette(team_lab, "Open Models")
     team_lab.locator(f'{MODELS} [data-testid="dl-model-item"]', has_text=model).click()
     button = team_lab.locator(f'{MODELS} [data-testid="dl-sharing"]')
     expect(button).to_have_text("Private")
@@ -95,7 +88,7 @@ def test_a_model_is_shared_from_its_panel(
 def test_datasets_and_projects_show_who_holds_them(
     team_lab: Page, hub: RunningHub, platform_content: dict[str, Any]
 ) -> None:
-    _palette(team_lab, "Open Datasets")
+    run_from_palette(team_lab, "Open Datasets")
     team_lab.locator(
         f'{DATASETS} [data-testid="dl-catalog-item"]', has_text=platform_content["dataset"]
     ).click()
@@ -104,7 +97,7 @@ def test_datasets_and_projects_show_who_holds_them(
     _share(team_lab, dataset_button, "vision", "read")
     expect(dataset_button).to_have_text("Shared with vision (read)")
 
-    _palette(team_lab, "Open Experiments")
+    run_from_palette(team_lab, "Open Experiments")
     team_lab.locator(f'{EXPERIMENTS} [data-testid="dl-project-select"]').select_option(
         platform_content["project"]
     )

@@ -28,6 +28,7 @@ from .conftest import (
     LAB_TIMEOUT_MS,
     VIEWPORT,
     _decline_news,
+    run_from_palette,
 )
 
 SERVER = "tour"
@@ -81,13 +82,6 @@ def _testid(page: Page, panel: str, testid: str) -> Locator:
     return page.locator(f'{panel} [data-testid="{testid}"]')
 
 
-def _palette(page: Page, label: str) -> None:
-    page.keyboard.press("Control+Shift+C")
-    page.locator(".lm-CommandPalette-input").fill(label)
-    page.locator(".lm-CommandPalette-item.lm-mod-active", has_text=label).wait_for()
-    page.keyboard.press("Enter")
-
-
 class Tour:
     """Numbered screenshots of the stops, in the order they are taken."""
 
@@ -121,6 +115,10 @@ def _log_in_and_start_a_server(page: Page, hub: RunningHub, tour: Tour) -> None:
 
     page.wait_for_selector("#jp-main-dock-panel", timeout=LAB_TIMEOUT_MS)
     assert f"/user/{DEMO_USER}/{SERVER}/lab" in page.url, page.url
+    # The server shares the demo user's home, so JupyterLab would restore the layout
+    # other tests left in its workspace (notebooks, dialogs): start from a clean one.
+    page.goto(page.url.split("?")[0] + "?reset")
+    page.wait_for_selector("#jp-main-dock-panel", timeout=LAB_TIMEOUT_MS)
     _decline_news(page)
 
 
@@ -133,8 +131,9 @@ def _sidebar(page: Page, tour: Tour) -> None:
 
 
 def _datasets(page: Page, tour: Tour) -> None:
-    _palette(page, "Open Datasets")
-    _testid(page, DATASETS, "dl-catalog-item").filter(has_text=DATASET).click()
+    run_from_palette(page, "Open Datasets")
+    # By its name exactly: other tests' datasets (toy-shapes, ui-shapes) contain it.
+    page.locator(f'{DATASETS} [data-testid="dl-catalog-item"][data-dataset="{DATASET}"]').click()
     _testid(page, DATASETS, "dl-version-select").select_option("v2")
     expect(_testid(page, DATASETS, "dl-dataset-view")).to_have_attribute("data-version", "v2")
     page.locator(f'{DATASETS} [data-testid="dl-dataset-entry"][data-path="circle"]').dblclick()
@@ -158,7 +157,7 @@ def _datasets(page: Page, tour: Tour) -> None:
 
 
 def _experiments(page: Page, tour: Tour) -> None:
-    _palette(page, "Open Experiments")
+    run_from_palette(page, "Open Experiments")
     _testid(page, EXPERIMENTS, "dl-project-select").select_option(PROJECT)
     for job in JOBS:
         row = _testid(page, EXPERIMENTS, "dl-run-row").filter(has_text=job)
@@ -172,7 +171,7 @@ def _experiments(page: Page, tour: Tour) -> None:
 
 
 def _training(page: Page, tour: Tour) -> None:
-    _palette(page, "Open Training")
+    run_from_palette(page, "Open Training")
     _testid(page, TRAINING, "dl-training-tab-jobs").click()
     _testid(page, TRAINING, "dl-job-row").filter(has_text=JOBS[1]).click()
     expect(_testid(page, TRAINING, "dl-job-name")).to_have_text(JOBS[1])
@@ -188,7 +187,7 @@ def _training(page: Page, tour: Tour) -> None:
 
 
 def _models(page: Page, tour: Tour) -> None:
-    _palette(page, "Open Models")
+    run_from_palette(page, "Open Models")
     _testid(page, MODELS, "dl-model-item").filter(has_text=MODEL).click()
     expect(_testid(page, MODELS, "dl-version-detail")).to_be_visible()
     expect(_testid(page, MODELS, "dl-lineage-run")).to_be_visible()
