@@ -68,6 +68,8 @@ if TYPE_CHECKING:
     from ..service import Plan
 
 log = logging.getLogger("jupyter_dl.training.kubernetes")
+#: Seconds a deletion may wait for the cluster's API before it is tried again.
+DELETE_TIMEOUT = 30
 
 #: The options a kubernetes job takes, and what each one means (for error messages).
 OPTIONS = {
@@ -555,6 +557,8 @@ class Cluster:
 
         group, version, plural = PYTORCHJOB_API
         deletions: list[Callable[[], object]]
+        # An API server that never answers must not hold a cancel forever: each call
+        # gives up after DELETE_TIMEOUT seconds and is tried once more.
         if self.kind == "pytorchjob":
             deletions = [
                 lambda: self.custom.delete_namespaced_custom_object(
@@ -564,23 +568,33 @@ class Cluster:
                     plural,
                     self.name,
                     propagation_policy="Background",
+                    _request_timeout=DELETE_TIMEOUT,
                 )
             ]
         else:
             deletions = [
                 lambda: self.batch.delete_namespaced_job(
-                    self.name, self.namespace, propagation_policy="Background"
+                    self.name,
+                    self.namespace,
+                    propagation_policy="Background",
+                    _request_timeout=DELETE_TIMEOUT,
                 ),
-                lambda: self.core.delete_namespaced_service(self.name, self.namespace),
+                lambda: self.core.delete_namespaced_service(
+                    self.name, self.namespace, _request_timeout=DELETE_TIMEOUT
+                ),
             ]
         for delete in deletions:
-            try:
-                delete()
-            except ApiException as e:
-                if e.status != 404:
+            for attempt in (1, 2):
+                try:
+                    delete()
+                except ApiException as e:
+                    if e.status != 404:
+                        log.warning("could not delete %s of job %s: %s", self.name, self.job_id, e)
+                except Exception as e:
+                    if attempt == 1:
+                        continue
                     log.warning("could not delete %s of job %s: %s", self.name, self.job_id, e)
-            except Exception as e:
-                log.warning("could not delete %s of job %s: %s", self.name, self.job_id, e)
+                break
 
     def wait_for_pods_to_go(self, timeout: float) -> None:
         deadline = time.monotonic() + timeout
