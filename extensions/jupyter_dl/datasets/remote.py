@@ -52,7 +52,7 @@ from ..errors import (
 from ..pages import Page
 from ..platform_client import PlatformClient, platform_error
 from . import archive
-from .repo import Progress, link_folder, no_progress, scan
+from .repo import Progress, apply_changes, link_folder, no_progress, scan
 from .service import LATEST
 
 CACHE_ENV = "JUPYTER_DL_DATASET_CACHE"
@@ -276,7 +276,7 @@ class RemoteDatasets:
         with tempfile.TemporaryDirectory(prefix="jupyter-dl-commit-") as folder:
             edited = Path(folder) / "files"
             shutil.copytree(self.checkout(name, LATEST, report), edited)
-            _apply(edited, source)
+            apply_changes(edited, source)
             version = self.upload(name, edited, query, report)["version"]
         return version
 
@@ -399,26 +399,6 @@ def _error(error: urllib.error.HTTPError) -> PlatformError:
     except (ValueError, KeyError, TypeError):
         message = f"HTTP {error.code} from {error.url}"
     return KINDS[error.code](message)
-
-
-def _apply(folder: Path, changes: Mapping[str, Any]) -> None:
-    """Single-file changes to a local copy of a version: a path (copied), bytes
-    (written) or None (deleted) per relative path."""
-    from .manifest import relpath
-
-    for raw, value in changes.items():
-        target = folder / relpath(raw, "changed path")
-        if target.is_file() or target.is_symlink():
-            target.unlink()
-        if value is None:
-            continue
-        target.parent.mkdir(parents=True, exist_ok=True)
-        if isinstance(value, bytes):
-            target.write_bytes(value)
-        elif Path(value).is_file():
-            shutil.copyfile(value, target)
-        else:
-            raise BadRequest(f"the new content of {raw} must be bytes or a file; {value} is not")
 
 
 def client_from_env() -> RemoteDatasets | None:

@@ -350,24 +350,7 @@ class DatasetRepo:
     ) -> None:
         """Change single files of the working folder: a path (copied), bytes (written) or
         None (deleted) per relative path."""
-        checked = {relpath(p, "changed path"): v for p, v in changes.items()}
-        for path, value in checked.items():
-            if value is not None and not isinstance(value, bytes) and not Path(value).is_file():
-                raise BadRequest(
-                    f"the new content of {path} must be bytes or a file; {value} is not"
-                )
-        dest = self.workdir(name)
-        for path, value in checked.items():
-            target = dest / path
-            if target.is_symlink() or target.is_file():
-                target.unlink()
-            if value is None:
-                continue
-            target.parent.mkdir(parents=True, exist_ok=True)
-            if isinstance(value, bytes):
-                target.write_bytes(value)
-            else:
-                shutil.copy2(value, target)
+        apply_changes(self.workdir(name), changes)
 
     # -------------------------------------------------------------- checkouts
 
@@ -504,3 +487,26 @@ def _remove_tree(path: Path) -> None:
         for folder, _, _ in os.walk(path):
             os.chmod(folder, stat.S_IRWXU)
         shutil.rmtree(path, onerror=writable)
+
+
+def apply_changes(
+    folder: Path, changes: Mapping[str, str | os.PathLike[str] | bytes | None]
+) -> None:
+    """Change single files of ``folder``: a path (copied), bytes (written) or None
+    (deleted) per relative path; every change is checked before any is made, and a
+    link is replaced, never written through (into DVC's cache)."""
+    checked = {relpath(p, "changed path"): v for p, v in changes.items()}
+    for path, value in checked.items():
+        if value is not None and not isinstance(value, bytes) and not Path(value).is_file():
+            raise BadRequest(f"the new content of {path} must be bytes or a file; {value} is not")
+    for path, value in checked.items():
+        target = folder / path
+        if target.is_symlink() or target.is_file():
+            target.unlink()
+        if value is None:
+            continue
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if isinstance(value, bytes):
+            target.write_bytes(value)
+        else:
+            shutil.copy2(value, target)
