@@ -55,6 +55,16 @@ DEMO_USER = "demo"
 LAB_TIMEOUT_MS = 120_000
 VIEWPORT = {"width": 1280, "height": 800}
 
+#: Where each part of the platform is in the lab's page.
+SIDEBAR = '[id="jupyter-dl:sidebar"]'
+SIDEBAR_TAB = '.jp-SideBar li[data-id="jupyter-dl:sidebar"]'
+EXPERIMENTS = '[id="jupyter-dl:experiments"]'
+DATASETS = '[id="jupyter-dl:datasets"]'
+TRAINING = '[id="jupyter-dl:training"]'
+MODELS = '[id="jupyter-dl:models"]'
+QUOTA = ".jp-DLQuotaStatus"
+DIALOG = ".jp-Dialog"
+
 
 @pytest.fixture(scope="session")
 def output_dir() -> Path:

@@ -20,21 +20,24 @@ from typing import Any
 import pytest
 from playwright.sync_api import Locator, Page, expect
 
-from .conftest import REPO_ROOT, close_panels
+from .conftest import (
+    DATASETS,
+    DIALOG,
+    EXPERIMENTS,
+    MODELS,
+    QUOTA,
+    REPO_ROOT,
+    SIDEBAR,
+    SIDEBAR_TAB,
+    TRAINING,
+    close_panels,
+)
 
 AXE = REPO_ROOT / "labextension" / "node_modules" / "axe-core" / "axe.min.js"
 #: axe-core's rule tags: WCAG 2.0, 2.1 and 2.2 at levels A and AA, and best practices.
 AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa", "best-practice"]
 FAILING_IMPACTS = {"serious", "critical"}
 
-SIDEBAR = '[id="jupyter-dl:sidebar"]'
-SIDEBAR_TAB = '.jp-SideBar li[data-id="jupyter-dl:sidebar"]'
-EXPERIMENTS = '[id="jupyter-dl:experiments"]'
-DATASETS = '[id="jupyter-dl:datasets"]'
-TRAINING = '[id="jupyter-dl:training"]'
-MODELS = '[id="jupyter-dl:models"]'
-QUOTA = ".jp-DLQuotaStatus"
-DIALOG = ".jp-Dialog"
 
 #: The palette's Deep Learning commands: the panels and what they do without arguments.
 PALETTE_COMMANDS = [

@@ -18,12 +18,17 @@ import pytest
 from playwright.sync_api import Page, Route, expect
 
 from ..hub.running_hub import RunningHub
-from .conftest import DEMO_USER, LAB_TIMEOUT_MS, OUTPUT_DIR, platform_api, run_from_palette
+from .conftest import (
+    DATASETS,
+    DEMO_USER,
+    EXPERIMENTS,
+    LAB_TIMEOUT_MS,
+    MODELS,
+    OUTPUT_DIR,
+    platform_api,
+    run_from_palette,
+)
 from .test_accessibility import FAILING_IMPACTS, axe_violations
-
-MODELS = '[id="jupyter-dl:models"]'
-DATASETS = '[id="jupyter-dl:datasets"]'
-EXPERIMENTS = '[id="jupyter-dl:experiments"]'
 
 
 def _as_team_member(route: Route) -> None:

@@ -24,8 +24,16 @@ from playwright.sync_api import Browser, Locator, Page, expect
 
 from ..hub.running_hub import RunningHub
 from .conftest import (
+    DATASETS,
     DEMO_USER,
+    DIALOG,
+    EXPERIMENTS,
     LAB_TIMEOUT_MS,
+    MODELS,
+    QUOTA,
+    SIDEBAR,
+    SIDEBAR_TAB,
+    TRAINING,
     VIEWPORT,
     _decline_news,
     run_from_palette,
@@ -33,14 +41,6 @@ from .conftest import (
 
 SERVER = "tour"
 PROFILE = "cpu"
-SIDEBAR = '[id="jupyter-dl:sidebar"]'
-SIDEBAR_TAB = '.jp-SideBar li[data-id="jupyter-dl:sidebar"]'
-EXPERIMENTS = '[id="jupyter-dl:experiments"]'
-DATASETS = '[id="jupyter-dl:datasets"]'
-TRAINING = '[id="jupyter-dl:training"]'
-MODELS = '[id="jupyter-dl:models"]'
-QUOTA = ".jp-DLQuotaStatus"
-DIALOG = ".jp-Dialog"
 #: What the example notebooks leave.
 DATASET = "shapes"
 PROJECT = "shapes"
